@@ -1,0 +1,35 @@
+// Helpers shared by command implementations: argument parsing that replies
+// Redis's error on bad input, and the mapping of storage errors to replies.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "server/command_context.h"
+#include "storage/keyspace.h"
+
+namespace tally::server {
+
+inline constexpr std::string_view kErrNotInteger = "ERR value is not an integer or out of range";
+inline constexpr std::string_view kErrSyntax = "ERR syntax error";
+
+bool EqualsNoCase(std::string_view a, std::string_view b);
+
+// Parses an integer argument by Redis's rules; on failure replies
+// "value is not an integer or out of range" and returns false.
+bool ParseIntegerArg(CommandContext& ctx, std::string_view text, int64_t* out);
+
+// Replies with Redis's text for a failed storage operation.
+void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
+
+// "ERR invalid expire time in '<command>' command".
+void ReplyInvalidExpireTime(CommandContext& ctx);
+
+// The arguments from index `first` to the end, every `step`-th, as views.
+std::vector<std::string_view> ArgsFrom(const CommandContext& ctx, size_t first, size_t step = 1);
+
+// Lower-case name of the running command, as Redis prints it in errors.
+std::string CommandName(const CommandContext& ctx);
+
+}  // namespace tally::server

@@ -1,0 +1,73 @@
+// Server settings: one table of named settings drives the command line
+// (--port 6380), the config file (`port 6380`), CONFIG GET/SET and --help, so
+// every setting is spelled and validated the same way everywhere.
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tally::server {
+
+struct Config {
+  std::string bind = "127.0.0.1";
+  int port = 6379;
+  std::string dir = "./data";
+  int threads = 0;  // 0: one I/O thread per core.
+  std::string loglevel = "notice";
+  std::string logfile;  // empty: standard error.
+  std::string requirepass;
+  int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  std::string config_file;  // where the settings were loaded from, if anywhere.
+};
+
+struct Setting {
+  std::string_view name;
+  std::string_view help;
+  bool mutable_at_runtime;  // CONFIG SET may change it.
+  bool hidden_value;        // CONFIG GET shows it only when set (requirepass).
+  std::string (*get)(const Config&);
+  // Parses and stores `value`; returns an error description on bad input.
+  std::optional<std::string> (*set)(Config&, std::string_view value);
+};
+
+// Every setting, in documentation order.
+const std::vector<Setting>& AllSettings();
+const Setting* FindSetting(std::string_view name);  // any case
+
+// Result of reading the command line.
+enum class CommandLineAction { kRun, kHelp, kVersion };
+
+// Reads `tally-server [config-file] [--name value ...]`: the file first, then
+// the flags on top. Returns an error message naming the offending setting.
+std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, Config* config,
+                                            CommandLineAction* action);
+
+// Applies a redis.conf-style file: one `name value...` per line, `#`
+// comments, quoting as in redis-cli.
+std::optional<std::string> LoadConfigFile(const std::string& path, Config* config);
+
+// The --help text, generated from the settings table.
+std::string HelpText();
+
+// A Config shared by all threads: CONFIG SET changes it while the server runs.
+class LiveConfig {
+ public:
+  explicit LiveConfig(Config config) : config_(std::move(config)) {}
+  Config Snapshot() const {
+    std::lock_guard lock(mu_);
+    return config_;
+  }
+  // Applies CONFIG SET name value; returns Redis's error text on failure.
+  std::optional<std::string> Set(std::string_view name, std::string_view value);
+
+ private:
+  mutable std::mutex mu_;
+  Config config_;
+};
+
+}  // namespace tally::server

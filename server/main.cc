@@ -1,0 +1,65 @@
+// tally-server: reads the configuration, opens the keyspace, serves RESP
+// until SIGINT/SIGTERM/SHUTDOWN, then closes everything cleanly.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+
+#include "server/config.h"
+#include "server/logging.h"
+#include "server/server.h"
+#include "storage/keyspace.h"
+
+using namespace tally;
+
+int main(int argc, char** argv) {
+  server::Config config;
+  server::CommandLineAction action;
+  if (auto err = server::ParseCommandLine(argc, argv, &config, &action)) {
+    std::fprintf(stderr, "tally-server: %s\nRun 'tally-server --help' for the settings.\n",
+                 err->c_str());
+    return 1;
+  }
+  if (action == server::CommandLineAction::kHelp) {
+    std::fputs(server::HelpText().c_str(), stdout);
+    return 0;
+  }
+  if (action == server::CommandLineAction::kVersion) {
+    std::printf("tally-server %s (git %s)\n", TALLY_VERSION, TALLY_GIT_SHA);
+    return 0;
+  }
+  if (auto err = server::SetupLogging(config.logfile, config.loglevel)) {
+    std::fprintf(stderr, "tally-server: %s\n", err->c_str());
+    return 1;
+  }
+  spdlog::info("Tally {} (git {}) starting, pid {}", TALLY_VERSION, TALLY_GIT_SHA,
+               static_cast<long>(getpid()));
+
+  storage::OpenOptions options;
+  options.dir = config.dir;
+  std::unique_ptr<storage::Keyspace> keyspace;
+  storage::OpenStats stats;
+  if (auto status = storage::Keyspace::Open(options, &keyspace, &stats); !status.ok()) {
+    spdlog::critical("cannot open data directory '{}': {}", config.dir, status.message());
+    return 1;
+  }
+  std::error_code ec;
+  std::string data_dir = std::filesystem::absolute(config.dir, ec).lexically_normal().string();
+  spdlog::info("data in {}: {} keys, opened in {:.3f} s", ec ? config.dir : data_dir, stats.keys,
+               stats.open_seconds);
+
+  server::LiveConfig live_config(config);
+  {
+    server::Server server(config, live_config, *keyspace);
+    if (auto err = server.Listen()) {
+      spdlog::critical("{}", *err);
+      return 1;
+    }
+    spdlog::info("listening on {} port {}; ready to accept connections", config.bind, config.port);
+    server.Run();
+  }
+  keyspace.reset();  // flushes and closes RocksDB
+  spdlog::info("Tally is now ready to exit, bye bye...");
+  return 0;
+}

@@ -1,0 +1,121 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "server/connection.h"
+
+namespace tally::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+size_t ThreadCount(int configured) {
+  if (configured > 0) return static_cast<size_t>(configured);
+  unsigned cores = std::thread::hardware_concurrency();
+  return cores == 0 ? 1 : cores;
+}
+
+}  // namespace
+
+Server::Server(const Config& config, LiveConfig& live_config, storage::Keyspace& keyspace)
+    : config_(config), context_(keyspace, live_config) {
+  for (size_t i = 0, n = ThreadCount(config_.threads); i < n; ++i) {
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+    work_guards_.push_back(asio::make_work_guard(*contexts_.back()));
+  }
+  signals_ = std::make_unique<asio::signal_set>(*contexts_[0], SIGINT, SIGTERM);
+  context_.request_shutdown = [this] { RequestShutdown(); };
+}
+
+Server::~Server() = default;
+
+std::optional<std::string> Server::Listen() {
+  std::istringstream addresses(config_.bind);
+  std::string address;
+  while (addresses >> address) {
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(address, ec);
+    if (ec) return "invalid bind address '" + address + "'";
+    tcp::endpoint endpoint(ip, static_cast<unsigned short>(config_.port));
+    auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return "cannot listen on " + address + ":" + std::to_string(config_.port) + ": " +
+             ec.message();
+    }
+    acceptors_.push_back(std::move(acceptor));
+  }
+  if (acceptors_.empty()) return "no bind address configured";
+  return std::nullopt;
+}
+
+void Server::Accept(tcp::acceptor& acceptor) {
+  // Each new connection lives on the next I/O thread's io_context.
+  asio::io_context& target = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  acceptor.async_accept(target, [this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (!shutting_down_) {
+      auto connection = std::make_shared<Connection>(std::move(socket), context_);
+      {
+        std::lock_guard lock(connections_mu_);
+        // Drop entries of closed connections now and then so the list stays small.
+        if (connections_.size() > 64 && connections_.size() % 64 == 0) {
+          std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+        }
+        connections_.push_back(connection);
+      }
+      connection->Start();
+    }
+    Accept(acceptor);
+  });
+}
+
+void Server::Run() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    spdlog::warn("Received {}, scheduling shutdown...", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    RequestShutdown();
+  });
+  for (auto& acceptor : acceptors_) Accept(*acceptor);
+
+  std::vector<std::thread> threads;
+  for (size_t i = 1; i < contexts_.size(); ++i) {
+    threads.emplace_back([ctx = contexts_[i].get()] { ctx->run(); });
+  }
+  contexts_[0]->run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::RequestShutdown() {
+  if (shutting_down_.exchange(true)) return;
+  // Runs on the first I/O thread, which owns the acceptors and the signals.
+  asio::post(*contexts_[0], [this] { StopEverything(); });
+}
+
+void Server::StopEverything() {
+  boost::system::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  signals_->cancel(ignored);
+  {
+    std::lock_guard lock(connections_mu_);
+    for (auto& weak : connections_) {
+      if (auto connection = weak.lock()) connection->Stop();
+    }
+    connections_.clear();
+  }
+  // With the work guards gone, each io_context returns from run() once its
+  // connections have sent their last replies and closed.
+  for (auto& guard : work_guards_) guard.reset();
+}
+
+}  // namespace tally::server

@@ -1,0 +1,59 @@
+// The RESP server: one io_context per I/O thread, an acceptor that spreads
+// new connections over them round-robin, and orderly shutdown on SIGINT,
+// SIGTERM or SHUTDOWN.
+#pragma once
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including
+// <utility>, so it must come first (in its own block, which clang-format keeps).
+#include <utility>
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "server/config.h"
+#include "server/server_context.h"
+#include "storage/keyspace.h"
+
+namespace tally::server {
+
+class Connection;
+
+class Server {
+ public:
+  Server(const Config& config, LiveConfig& live_config, storage::Keyspace& keyspace);
+  ~Server();
+
+  // Binds every configured address. Returns an error message on failure.
+  std::optional<std::string> Listen();
+  // Serves until shutdown is requested; returns when every I/O thread has
+  // finished its in-flight work and every connection is closed.
+  void Run();
+  // Thread-safe; idempotent.
+  void RequestShutdown();
+
+  ServerContext& context() { return context_; }
+
+ private:
+  void Accept(boost::asio::ip::tcp::acceptor& acceptor);
+  void StopEverything();
+
+  Config config_;
+  ServerContext context_;
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
+  std::vector<WorkGuard> work_guards_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  size_t next_context_ = 0;
+
+  std::mutex connections_mu_;
+  std::vector<std::weak_ptr<Connection>> connections_;
+  std::atomic<bool> shutting_down_{false};
+};
+
+}  // namespace tally::server

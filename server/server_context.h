@@ -1,0 +1,36 @@
+// What commands may see of the server: the keyspace, the live configuration,
+// counters for INFO, and a way to ask for shutdown. Commands get this instead
+// of the Server itself so they stay free of networking.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "server/config.h"
+#include "storage/keyspace.h"
+
+namespace tally::server {
+
+struct ServerStats {
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<int64_t> connected_clients{0};
+  std::atomic<uint64_t> keyspace_hits{0};
+  std::atomic<uint64_t> keyspace_misses{0};
+};
+
+struct ServerContext {
+  ServerContext(storage::Keyspace& ks, LiveConfig& cfg) : keyspace(ks), config(cfg) {}
+
+  storage::Keyspace& keyspace;
+  LiveConfig& config;
+  ServerStats stats;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  std::atomic<uint64_t> next_client_id{1};
+  // Stops accepting, lets in-flight commands finish and closes the keyspace.
+  std::function<void()> request_shutdown;
+};
+
+}  // namespace tally::server

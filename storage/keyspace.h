@@ -1,0 +1,185 @@
+// The keyspace: Redis string keys (counters included) stored durably in
+// RocksDB. Every method is thread-safe. Read-modify-write operations on a key
+// are atomic with respect to every other operation on that key (striped key
+// locks, no global lock). A method that returns Ok for a write has put the
+// write in RocksDB's write-ahead log (synced to disk when
+// OpenOptions::sync_writes is set) before returning.
+//
+// Expiry follows Redis: a key past its expiry time is invisible to every read
+// at once (lazy expiry) and is deleted physically by a background reaper that
+// walks a time-ordered expiry index, so no full scan is ever needed.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tally::storage {
+
+enum class Code {
+  kOk,
+  kNotFound,       // the key does not exist (or has expired).
+  kNotInteger,     // the stored value is not a valid int64.
+  kNotFloat,       // the stored value is not a valid float.
+  kOverflow,       // the increment would overflow int64.
+  kNanOrInf,       // the float increment would produce NaN or infinity.
+  kInvalidCursor,  // a SCAN cursor this keyspace does not know.
+  kIoError,        // RocksDB failed; message() names the problem.
+};
+
+class Status {
+ public:
+  Status() = default;
+  Status(Code code, std::string message = {}) : code_(code), message_(std::move(message)) {}
+  bool ok() const { return code_ == Code::kOk; }
+  Code code() const { return code_; }
+  const std::string& message() const { return message_; }
+
+ private:
+  Code code_ = Code::kOk;
+  std::string message_;
+};
+
+struct OpenOptions {
+  std::string dir;  // created if missing.
+  // Sync the WAL before a write returns. Off only for tests and benchmarks.
+  bool sync_writes = true;
+  size_t block_cache_bytes = 64u << 20;
+  // Milliseconds since the Unix epoch; tests replace it to control time.
+  std::function<int64_t()> clock;
+  // How often the reaper deletes expired keys and stale SCAN cursors.
+  int reaper_interval_ms = 100;
+  // How long an unused SCAN cursor stays valid.
+  int64_t cursor_lifetime_ms = 24LL * 3600 * 1000;
+};
+
+// Information logged at start-up.
+struct OpenStats {
+  uint64_t keys = 0;
+  double open_seconds = 0;
+};
+
+enum class SetCondition { kAlways, kIfMissing /* NX */, kIfExists /* XX */ };
+enum class ExpireCondition { kAlways, kNX, kXX, kGT, kLT };
+
+struct SetOptions {
+  SetCondition condition = SetCondition::kAlways;
+  // Absolute expiry in ms since the epoch; 0 means none (the TTL is cleared
+  // unless keep_ttl).
+  int64_t expire_at_ms = 0;
+  bool keep_ttl = false;
+  // Return the previous value (SET ... GET, GETSET).
+  bool get_old = false;
+};
+
+struct SetResult {
+  bool applied = false;                 // false when NX/XX prevented the write.
+  std::optional<std::string> old_value;  // filled when get_old and the key existed.
+};
+
+struct ScanResult {
+  uint64_t next_cursor = 0;  // 0 when the iteration is complete.
+  std::vector<std::string> keys;
+};
+
+enum class KeyType { kNone, kString };
+
+class Keyspace {
+ public:
+  // Opens (creating if needed) the keyspace in options.dir. Fails with a clear
+  // message when another process holds the directory.
+  static Status Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out,
+                     OpenStats* stats = nullptr);
+  // Stops the reaper and closes RocksDB cleanly.
+  ~Keyspace();
+  Keyspace(const Keyspace&) = delete;
+  Keyspace& operator=(const Keyspace&) = delete;
+
+  // --- Reads -------------------------------------------------------------
+  // The value exactly as Redis's GET would return it: an integer-encoded
+  // counter comes back as its canonical decimal text.
+  Status Get(std::string_view key, std::string* value);
+  // One entry per key, nullopt for missing keys.
+  Status MGet(const std::vector<std::string_view>& keys,
+              std::vector<std::optional<std::string>>* values);
+  // Number of the given keys that exist (a key named twice counts twice).
+  int64_t Exists(const std::vector<std::string_view>& keys);
+  KeyType Type(std::string_view key);
+  // Remaining time to live in ms; -1 if the key has no expiry, -2 if missing.
+  int64_t TtlMs(std::string_view key);
+  // Absolute expiry in ms; -1 if the key has no expiry, -2 if missing.
+  int64_t ExpireAtMs(std::string_view key);
+  // Number of keys (Redis's DBSIZE). Keys whose expiry has passed but which
+  // the reaper has not deleted yet still count, as they do in Redis.
+  uint64_t Size() const;
+  // Number of keys that have an expiry set.
+  uint64_t ExpiringSize() const;
+
+  // --- Counters ----------------------------------------------------------
+  // Adds `delta` to the integer at `key` (missing keys count as 0), keeping
+  // its TTL, and stores the result in *result. kNotInteger if the value is not
+  // an integer by Redis's rules, kOverflow if the sum leaves int64.
+  Status IncrBy(std::string_view key, int64_t delta, int64_t* result);
+  // INCRBYFLOAT: *result is the new value formatted as Redis formats it,
+  // stored as that text. kNotFloat, kNanOrInf as Redis.
+  Status IncrByFloat(std::string_view key, long double delta, std::string* result);
+
+  // --- Strings -----------------------------------------------------------
+  Status Set(std::string_view key, std::string_view value, const SetOptions& options,
+             SetResult* result);
+  // Sets every pair in one atomic write; later pairs win over earlier ones
+  // with the same key. TTLs of overwritten keys are cleared.
+  Status MSet(const std::vector<std::pair<std::string_view, std::string_view>>& pairs);
+  // MSETNX: sets all pairs only if none of the keys exists; *applied says
+  // whether it did.
+  Status MSetNx(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+                bool* applied);
+  // Removes the key and returns its value (kNotFound if missing).
+  Status GetDel(std::string_view key, std::string* value);
+  // Length of the value as GET would return it; 0 if missing.
+  Status Strlen(std::string_view key, int64_t* length);
+
+  // --- Keyspace ----------------------------------------------------------
+  // Deletes the keys; *deleted counts those that existed.
+  Status Del(const std::vector<std::string_view>& keys, int64_t* deleted);
+  // Sets the absolute expiry (ms since epoch) subject to `condition`, as
+  // EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT do; a time not in the future deletes
+  // the key. *applied is false when the key is missing or the condition
+  // fails.
+  Status ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition condition,
+                  bool* applied);
+  // Removes the expiry; *applied is true if the key had one.
+  Status Persist(std::string_view key, bool* applied);
+  // Deletes every key.
+  Status Flush();
+
+  // Every live key matching the glob `pattern`, in key order. A literal
+  // prefix of the pattern turns into a seek, so `usage:*` touches only keys
+  // under `usage:`.
+  Status Keys(std::string_view pattern, std::vector<std::string>* keys);
+  // One SCAN step. `cursor` 0 starts an iteration; any other value must be a
+  // cursor returned by an earlier step, which stays valid for
+  // cursor_lifetime_ms and across restarts. Examines about `count` keys and
+  // returns those matching `pattern` (empty: all) and of type `type`
+  // (nullopt: any). Every key that exists for the whole iteration is
+  // returned at least once. Unknown cursors give kInvalidCursor.
+  Status Scan(uint64_t cursor, std::string_view pattern, int64_t count,
+              std::optional<KeyType> type, ScanResult* result);
+
+  // Milliseconds since the epoch by this keyspace's clock.
+  int64_t NowMs() const;
+
+  // Internal state, defined in keyspace.cc.
+  struct Impl;
+
+ private:
+  explicit Keyspace(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tally::storage
