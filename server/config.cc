@@ -7,6 +7,7 @@
 
 #include "protocol/request_parser.h"
 #include "storage/numbers.h"
+#include "storage/wal_syncer.h"
 
 namespace tally::server {
 namespace {
@@ -57,6 +58,13 @@ std::optional<int64_t> ParseMemory(std::string_view value) {
   else return std::nullopt;
   if (*number > INT64_MAX / mul) return std::nullopt;
   return *number * mul;
+}
+
+std::optional<std::string> SetDurability(Config& c, std::string_view v) {
+  storage::Durability mode;
+  if (!storage::ParseDurability(v, &mode)) return "argument must be always, everysec or none";
+  c.durability = storage::DurabilityName(mode);
+  return std::nullopt;
 }
 
 const std::vector<Setting> kSettings = {
@@ -121,6 +129,11 @@ const std::vector<Setting> kSettings = {
        c.proto_max_bulk_len = *bytes;
        return std::nullopt;
      }},
+    {"durability", "always, everysec or none: when a write is fsynced before its reply.", false,
+     false, [](const Config& c) { return c.durability; }, SetDurability},
+    {"appendfsync", "Alias of durability, with Redis's spelling (no = none).", false, false,
+     [](const Config& c) { return c.durability == "none" ? std::string("no") : c.durability; },
+     SetDurability},
 };
 
 std::optional<std::string> ApplySetting(Config* config, std::string_view name,

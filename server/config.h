@@ -22,6 +22,9 @@ struct Config {
   std::string logfile;  // empty: standard error.
   std::string requirepass;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
+  // always: reply only after the write is fsynced (group commit);
+  // everysec: fsync about once a second; none: the OS decides.
+  std::string durability = "always";
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 

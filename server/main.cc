@@ -11,6 +11,15 @@
 #include "server/server.h"
 #include "storage/keyspace.h"
 
+#ifdef TALLY_TEST_ENV_FACTORY
+namespace rocksdb {
+class Env;
+}
+namespace tally::testing {
+rocksdb::Env* TestEnvFromEnvironment();
+}
+#endif
+
 using namespace tally;
 
 int main(int argc, char** argv) {
@@ -38,6 +47,11 @@ int main(int argc, char** argv) {
 
   storage::OpenOptions options;
   options.dir = config.dir;
+  storage::ParseDurability(config.durability, &options.durability);
+#ifdef TALLY_TEST_ENV_FACTORY
+  // Test builds only: a RocksDB Env that records what was synced.
+  options.env = testing::TestEnvFromEnvironment();
+#endif
   std::unique_ptr<storage::Keyspace> keyspace;
   storage::OpenStats stats;
   if (auto status = storage::Keyspace::Open(options, &keyspace, &stats); !status.ok()) {
@@ -46,8 +60,8 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::string data_dir = std::filesystem::absolute(config.dir, ec).lexically_normal().string();
-  spdlog::info("data in {}: {} keys, opened in {:.3f} s", ec ? config.dir : data_dir, stats.keys,
-               stats.open_seconds);
+  spdlog::info("data in {}: {} keys, opened in {:.3f} s, durability {}",
+               ec ? config.dir : data_dir, stats.keys, stats.open_seconds, config.durability);
 
   server::LiveConfig live_config(config);
   {

@@ -19,6 +19,12 @@
 #include <utility>
 #include <vector>
 
+#include "storage/wal_syncer.h"
+
+namespace rocksdb {
+class Env;
+}
+
 namespace tally::storage {
 
 enum class Code {
@@ -47,8 +53,15 @@ class Status {
 
 struct OpenOptions {
   std::string dir;  // created if missing.
+  // When a write counts as acknowledged (see wal_syncer.h). In kAlways mode
+  // writes return before the WAL is synced; callers hold their replies with
+  // WhenDurable() until it is.
+  Durability durability = Durability::kAlways;
   // Sync the WAL before a write returns. Off only for tests and benchmarks.
   bool sync_writes = true;
+  // The RocksDB environment; nullptr for the default. Tests inject one that
+  // records which bytes were synced, to simulate power loss.
+  rocksdb::Env* env = nullptr;
   size_t block_cache_bytes = 64u << 20;
   // Milliseconds since the Unix epoch; tests replace it to control time.
   std::function<int64_t()> clock;

@@ -11,7 +11,8 @@ namespace {
 
 // Redis settings that clients and tools read (redis-benchmark asks for save
 // and appendonly) but which are fixed in Tally: its persistence is RocksDB's
-// write-ahead log, synced before every reply, and it has one database.
+// write-ahead log (appendfsync is the durability setting), and it has one
+// database.
 struct FixedSetting {
   std::string_view name;
   std::string_view value;
@@ -19,7 +20,6 @@ struct FixedSetting {
 constexpr FixedSetting kFixedSettings[] = {
     {"save", ""},
     {"appendonly", "yes"},
-    {"appendfsync", "always"},
     {"databases", "1"},
     {"maxmemory", "0"},
     {"maxmemory-policy", "noeviction"},
