@@ -97,9 +97,32 @@ void Connection::ProcessInput() {
     }
     Dispatch(parser_.args(), client_, writer_, server_);
   }
-  if (!output_.empty()) return Write();
+  if (!output_.empty()) return WriteWhenDurable();
   if (client_.close_after_reply) return Close();
   ReadMore();
+}
+
+void Connection::WriteWhenDurable() {
+  storage::WalSyncer& syncer = server_.keyspace.syncer();
+  if (syncer.mode() != storage::Durability::kAlways) return Write();
+  // These replies may reflect any write visible now, this client's or
+  // another's; none may reach the client before those writes are fsynced.
+  const uint64_t sequence = syncer.VisibleSequence();
+  if (sequence <= syncer.DurableSequence()) return Write();
+  writing_ = true;  // the output is spoken for: Stop() must wait for it.
+  syncer.WhenDurable(sequence, [self = shared_from_this()](bool durable) {
+    boost::asio::post(self->socket_.get_executor(), [self, durable] {
+      if (!durable) {
+        // The fsync failed, so these writes might not survive a power loss:
+        // acknowledging them would be a lie. Close instead, as a crash would.
+        spdlog::error("client {}: closing without replies, the WAL sync failed", self->client_.id);
+        self->writing_ = false;
+        self->output_.clear();
+        return self->Close();
+      }
+      self->Write();
+    });
+  });
 }
 
 void Connection::Write() {

@@ -5,7 +5,8 @@
 // Flow: read what the socket has, parse and execute every complete request in
 // it, then send all their replies with a single write. Reading resumes only
 // when that write has finished, which bounds the memory a client that never
-// reads its replies can make the server hold.
+// reads its replies can make the server hold. With durability "always" the
+// write also waits for the group commit covering the writes it reflects.
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
@@ -40,6 +41,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Parses and executes buffered requests until the input runs out or the
   // pending output is large enough to send first. Then writes or reads.
   void ProcessInput();
+  // Sends output_ once every write it may reflect is durable (see
+  // storage/wal_syncer.h); at once unless durability is "always".
+  void WriteWhenDurable();
   void Write();
   void Close();
 

@@ -2,8 +2,8 @@
 // RocksDB. Every method is thread-safe. Read-modify-write operations on a key
 // are atomic with respect to every other operation on that key (striped key
 // locks, no global lock). A method that returns Ok for a write has put the
-// write in RocksDB's write-ahead log (synced to disk when
-// OpenOptions::sync_writes is set) before returning.
+// write in RocksDB's write-ahead log file before returning; when it is on
+// stable storage is the WalSyncer's business (see syncer()).
 //
 // Expiry follows Redis: a key past its expiry time is invisible to every read
 // at once (lazy expiry) and is deleted physically by a background reaper that
@@ -57,8 +57,6 @@ struct OpenOptions {
   // writes return before the WAL is synced; callers hold their replies with
   // WhenDurable() until it is.
   Durability durability = Durability::kAlways;
-  // Sync the WAL before a write returns. Off only for tests and benchmarks.
-  bool sync_writes = true;
   // The RocksDB environment; nullptr for the default. Tests inject one that
   // records which bytes were synced, to simulate power loss.
   rocksdb::Env* env = nullptr;
@@ -186,6 +184,11 @@ class Keyspace {
 
   // Milliseconds since the epoch by this keyspace's clock.
   int64_t NowMs() const;
+
+  // The WAL syncer for OpenOptions::durability. In kAlways mode a reply that
+  // may reflect writes is held until
+  // syncer().WhenDurable(syncer().VisibleSequence(), ...) calls back.
+  WalSyncer& syncer();
 
   // Internal state, defined in keyspace.cc.
   struct Impl;

@@ -1,0 +1,45 @@
+#include "storage/key_locks.h"
+
+#include <algorithm>
+#include <functional>
+#include <numeric>
+#include <utility>
+
+namespace tally::storage {
+
+KeyLocks::Guard::Guard(KeyLocks* locks, std::vector<size_t> stripes)
+    : locks_(locks), stripes_(std::move(stripes)) {}
+
+KeyLocks::Guard::~Guard() {
+  for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
+    locks_->stripes_[*it].mutex.unlock();
+  }
+}
+
+size_t KeyLocks::StripeOf(std::string_view key) {
+  return std::hash<std::string_view>{}(key) % kStripes;
+}
+
+KeyLocks::Guard KeyLocks::LockSorted(std::vector<size_t> stripes) {
+  for (size_t stripe : stripes) stripes_[stripe].mutex.lock();
+  return Guard(this, std::move(stripes));
+}
+
+KeyLocks::Guard KeyLocks::Lock(std::string_view key) { return LockSorted({StripeOf(key)}); }
+
+KeyLocks::Guard KeyLocks::Lock(const std::vector<std::string_view>& keys) {
+  std::vector<size_t> stripes;
+  stripes.reserve(keys.size());
+  for (std::string_view key : keys) stripes.push_back(StripeOf(key));
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  return LockSorted(std::move(stripes));
+}
+
+KeyLocks::Guard KeyLocks::LockAll() {
+  std::vector<size_t> stripes(kStripes);
+  std::iota(stripes.begin(), stripes.end(), size_t{0});
+  return LockSorted(std::move(stripes));
+}
+
+}  // namespace tally::storage

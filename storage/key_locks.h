@@ -1,0 +1,53 @@
+// Striped key locks: read-modify-write operations hold the stripes of their
+// keys across the read and the write, so two operations on one key never
+// interleave while operations on different keys rarely wait for each other.
+// A fixed stripe array (no per-key allocation) keeps memory constant however
+// many keys exist.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+namespace tally::storage {
+
+class KeyLocks {
+ public:
+  static constexpr size_t kStripes = 1024;
+
+  // Holds a set of stripes until destroyed. Returned by value through
+  // guaranteed copy elision; never copied or moved.
+  class Guard {
+   public:
+    Guard(const Guard&) = delete;
+    Guard& operator=(const Guard&) = delete;
+    ~Guard();
+
+   private:
+    friend class KeyLocks;
+    Guard(KeyLocks* locks, std::vector<size_t> stripes);
+    KeyLocks* locks_;
+    std::vector<size_t> stripes_;  // ascending: the order they were locked in.
+  };
+
+  Guard Lock(std::string_view key);
+  // Locks the stripes of all keys in ascending stripe order, each once, so
+  // two multi-key operations can never deadlock.
+  Guard Lock(const std::vector<std::string_view>& keys);
+  // Every stripe: no read-modify-write can run until the guard is gone.
+  Guard LockAll();
+
+ private:
+  // Padded to a cache line so neighbouring stripes do not share one.
+  struct alignas(64) Stripe {
+    std::mutex mutex;
+  };
+  static size_t StripeOf(std::string_view key);
+  Guard LockSorted(std::vector<size_t> stripes);
+
+  std::array<Stripe, kStripes> stripes_;
+};
+
+}  // namespace tally::storage

@@ -1,0 +1,911 @@
+// The keyspace on RocksDB.
+//
+// Column families:
+//   default  the data: user key bytes as-is -> value (format in value_codec.h).
+//   expiry   the expiry index: big-endian expire_at_ms + user key -> empty.
+//   meta     bookkeeping: key count, expiring-key count, SCAN cursor states
+//            and the last cursor id (layout.h).
+//
+// Every write is one WriteBatch that changes the data, the expiry index and
+// the counts together (class Mutation), so this invariant survives crashes:
+// an index entry (t, key) exists iff the data holds key with expiry t. The
+// counts are Merge operands adding int64 deltas, loaded at Open and mirrored
+// in atomics, so start-up never scans the keys and DBSIZE is O(1).
+//
+// Durability: a write is in the WAL file (not yet fsynced) when its method
+// returns. The WalSyncer owned here syncs on demand for WhenDurable (kAlways:
+// group commit), once a second (kEverySec), or never (kNone).
+//
+// Read-modify-write operations hold striped key locks (key_locks.h) across
+// their read and their write; plain reads take no lock.
+//
+// Expiry is lazy, as in Redis: every read and write treats a value whose
+// expiry is <= NowMs() as missing (a write replaces it). A reaper thread
+// deletes expired keys physically by reading the expiry index from its
+// front, locking and re-checking each key. We deliberately do not expire in a
+// compaction filter: a filter could drop a value while its index entry and
+// its share of the counts stayed, and DBSIZE would drift.
+//
+// KEYS and SCAN seek to the pattern's literal prefix and stop at its
+// successor. A SCAN step stores where it stopped under a fresh cursor id in
+// meta, so a cursor survives restarts, and every key present for the whole
+// iteration is returned (in key order, exactly once).
+#include "storage/keyspace.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <climits>
+#include <cmath>
+#include <condition_variable>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+
+#include <rocksdb/cache.h>
+#include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
+#include <rocksdb/table.h>
+#include <rocksdb/write_batch.h>
+
+#include "storage/glob.h"
+#include "storage/key_locks.h"
+#include "storage/layout.h"
+#include "storage/merge_operators.h"
+#include "storage/numbers.h"
+#include "storage/value_codec.h"
+
+namespace tally::storage {
+namespace {
+
+// One SCAN step examines at most this many keys, whatever COUNT says, so a
+// single call cannot monopolise a thread for long.
+constexpr int64_t kMaxScanCount = 250'000;
+// Cursor ids stay exactly representable as JavaScript numbers.
+constexpr uint64_t kMaxCursorId = (uint64_t{1} << 53) - 1;
+// The reaper deletes expired keys in batches of kReapChunk (locking their
+// stripes together) and at most kReapPerRound keys or cursors per round, so
+// it never holds up foreground writes for long.
+constexpr size_t kReapChunk = 128;
+constexpr size_t kReapPerRound = 16'384;
+
+Status IoError(const rocksdb::Status& status) { return Status(Code::kIoError, status.ToString()); }
+
+bool IsExpired(int64_t expire_at_ms, int64_t now_ms) {
+  return expire_at_ms != 0 && expire_at_ms <= now_ms;
+}
+
+KeyType KeyTypeOf(ValueType type) {
+  switch (type) {
+    case ValueType::kString:
+      return KeyType::kString;
+  }
+  return KeyType::kNone;
+}
+
+// RocksDB reports a held LOCK file as an IOError with one of these texts
+// (another process: fcntl failed; this process: its own lock table).
+bool IsLockHeld(const rocksdb::Status& status) {
+  const std::string text = status.ToString();
+  return status.IsIOError() && (text.find("While lock file") != std::string::npos ||
+                                text.find("lock hold by current process") != std::string::npos);
+}
+
+// EXPIRE's NX/XX/GT/LT exactly as Redis 7 decides them; `current` is 0 when
+// the key has no expiry, which GT and LT treat as an infinite TTL.
+bool ExpireConditionHolds(ExpireCondition condition, int64_t current, int64_t at_ms) {
+  switch (condition) {
+    case ExpireCondition::kAlways:
+      return true;
+    case ExpireCondition::kNX:
+      return current == 0;
+    case ExpireCondition::kXX:
+      return current != 0;
+    case ExpireCondition::kGT:
+      return current != 0 && at_ms > current;
+    case ExpireCondition::kLT:
+      return current == 0 || at_ms < current;
+  }
+  return false;
+}
+
+// What the data column family holds for one key when it was read.
+struct Slot {
+  bool present = false;  // stored, possibly expired and not reaped yet.
+  bool live = false;     // present and not expired: what commands see.
+  StoredValue value;     // meaningful when present.
+};
+
+// An iterator over one column family that stops before `upper_bound`
+// (nullopt: at the end). Owns the bound, which RocksDB only points to.
+class BoundedIterator {
+ public:
+  BoundedIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
+                  std::optional<std::string> upper_bound)
+      : upper_bound_(std::move(upper_bound)) {
+    rocksdb::ReadOptions read_options;
+    if (upper_bound_) {
+      upper_slice_ = *upper_bound_;
+      read_options.iterate_upper_bound = &upper_slice_;
+    }
+    it_.reset(db->NewIterator(read_options, family));
+  }
+  BoundedIterator(const BoundedIterator&) = delete;
+  BoundedIterator& operator=(const BoundedIterator&) = delete;
+
+  rocksdb::Iterator* operator->() const { return it_.get(); }
+
+ private:
+  std::optional<std::string> upper_bound_;
+  rocksdb::Slice upper_slice_;
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+}  // namespace
+
+struct Keyspace::Impl {
+  ~Impl();
+
+  int64_t Now() const;
+  Status Load(std::string_view key, int64_t now, Slot* slot);
+  Status LoadMany(const std::vector<std::string_view>& keys, int64_t now, std::vector<Slot>* slots);
+  Status ReadMetaInt64(std::string_view key, int64_t* value);
+  // MSET and MSETNX.
+  Status SetMany(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+                 bool only_if_none_exist, bool* applied);
+  // Whether a data entry is a live key of `type` (nullopt: any) matching `pattern`.
+  Status Visible(std::string_view key, std::string_view encoded, std::string_view pattern,
+                 std::optional<KeyType> type, int64_t now, bool* visible);
+  Status LoadCursor(uint64_t id, int64_t now, std::string* resume_at);
+  Status SaveCursor(std::string_view last_key, int64_t now, uint64_t* id);
+  uint64_t NextCursorId();
+
+  void RunReaper();
+  Status ReapExpiredKeys();
+  Status ReapKeys(const std::vector<std::string>& keys);
+  Status ReapCursors();
+
+  OpenOptions options;
+  // Never synced inline; see "Durability" above.
+  rocksdb::WriteOptions write_options;
+
+  rocksdb::DB* db = nullptr;
+  rocksdb::ColumnFamilyHandle* data = nullptr;
+  rocksdb::ColumnFamilyHandle* expiry = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+
+  std::unique_ptr<WalSyncer> syncer;
+
+  KeyLocks locks;
+  std::atomic<int64_t> key_count{0};
+  std::atomic<int64_t> expiring_count{0};
+  std::atomic<uint64_t> last_cursor_id{0};
+
+  std::mutex reaper_mutex;
+  std::condition_variable reaper_wake;
+  bool stopping = false;  // guarded by reaper_mutex.
+  std::thread reaper;
+};
+
+namespace {
+
+// One operation's writes: data, expiry index and counts change in a single
+// WriteBatch. The caller holds the locks of every key it touches until
+// Commit returns, so `current` stays what is stored and the in-memory counts
+// are updated before another writer (or Flush) can look.
+class Mutation {
+ public:
+  explicit Mutation(Keyspace::Impl* impl) : impl_(impl) {}
+
+  // Stores `next` over whatever `current` says is stored under `key`.
+  void Put(std::string_view key, const Slot& current, const StoredValue& next) {
+    RemoveIndexEntry(key, current);
+    if (next.expire_at_ms != 0) {
+      Track(batch_.Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
+      ++expiring_delta_;
+    }
+    if (!current.present) ++key_delta_;
+    Track(batch_.Put(impl_->data, key, EncodeValue(next)));
+  }
+
+  // Removes `key` if anything (even an expired value) is stored under it.
+  void Delete(std::string_view key, const Slot& current) {
+    if (!current.present) return;
+    RemoveIndexEntry(key, current);
+    --key_delta_;
+    Track(batch_.Delete(impl_->data, key));
+  }
+
+  Status Commit(const rocksdb::WriteOptions& write_options) {
+    if (!error_.ok()) return IoError(error_);
+    if (batch_.Count() == 0) return Status();
+    if (key_delta_ != 0) {
+      Track(batch_.Merge(impl_->meta, layout::kKeyCountKey, layout::EncodeInt64(key_delta_)));
+    }
+    if (expiring_delta_ != 0) {
+      Track(batch_.Merge(impl_->meta, layout::kExpiringCountKey,
+                         layout::EncodeInt64(expiring_delta_)));
+    }
+    if (error_.ok()) error_ = impl_->db->Write(write_options, &batch_);
+    if (!error_.ok()) return IoError(error_);
+    impl_->key_count += key_delta_;
+    impl_->expiring_count += expiring_delta_;
+    return Status();
+  }
+
+ private:
+  void RemoveIndexEntry(std::string_view key, const Slot& current) {
+    if (!current.present || current.value.expire_at_ms == 0) return;
+    Track(batch_.Delete(impl_->expiry, layout::ExpiryIndexKey(current.value.expire_at_ms, key)));
+    --expiring_delta_;
+  }
+
+  // WriteBatch calls only fail on absurd sizes; the first failure fails Commit.
+  void Track(const rocksdb::Status& status) {
+    if (error_.ok() && !status.ok()) error_ = status;
+  }
+
+  Keyspace::Impl* impl_;
+  rocksdb::WriteBatch batch_;
+  rocksdb::Status error_;
+  int64_t key_delta_ = 0;
+  int64_t expiring_delta_ = 0;
+};
+
+Status DecodeSlot(std::string_view encoded, int64_t now, Slot* slot) {
+  Status status = DecodeValue(encoded, &slot->value);
+  if (!status.ok()) return status;
+  slot->present = true;
+  slot->live = !IsExpired(slot->value.expire_at_ms, now);
+  return Status();
+}
+
+// The integer INCRBY works on: int-encoded values are used as they are; raw
+// text gets Redis's string2ll rules.
+Status IntegerOf(const StoredValue& value, int64_t* number) {
+  if (value.encoding == StringEncoding::kInt) {
+    *number = value.int_value;
+    return Status();
+  }
+  std::optional<int64_t> parsed = ParseInt64(value.raw);
+  if (!parsed) return Status(Code::kNotInteger);
+  *number = *parsed;
+  return Status();
+}
+
+// The distinct keys of `pairs`, each with the value given last for it.
+std::vector<std::pair<std::string_view, std::string_view>> LastValuePerKey(
+    const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  std::vector<std::pair<std::string_view, std::string_view>> distinct;
+  std::unordered_set<std::string_view> seen;
+  for (auto it = pairs.rbegin(); it != pairs.rend(); ++it) {
+    if (seen.insert(it->first).second) distinct.push_back(*it);
+  }
+  return distinct;
+}
+
+std::vector<std::string_view> DistinctKeys(const std::vector<std::string_view>& keys) {
+  std::vector<std::string_view> distinct(keys);
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  return distinct;
+}
+
+}  // namespace
+
+// --- Impl --------------------------------------------------------------------
+
+Keyspace::Impl::~Impl() {
+  if (reaper.joinable()) {
+    {
+      std::lock_guard lock(reaper_mutex);
+      stopping = true;
+    }
+    reaper_wake.notify_all();
+    reaper.join();
+  }
+  syncer.reset();  // its last sync needs the DB open.
+  if (db == nullptr) return;
+  // Flushing the memtables now spares the next Open a WAL replay; a failure
+  // only means that replay happens.
+  if (data != nullptr) {
+    db->Flush(rocksdb::FlushOptions(), {data, expiry, meta}).PermitUncheckedError();
+  }
+  for (rocksdb::ColumnFamilyHandle* family : {data, expiry, meta}) {
+    if (family != nullptr) db->DestroyColumnFamilyHandle(family).PermitUncheckedError();
+  }
+  db->Close().PermitUncheckedError();  // nothing left to do with an error here.
+  delete db;
+}
+
+int64_t Keyspace::Impl::Now() const {
+  if (options.clock) return options.clock();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status Keyspace::Impl::Load(std::string_view key, int64_t now, Slot* slot) {
+  *slot = Slot();
+  rocksdb::PinnableSlice encoded;
+  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), data, key, &encoded);
+  if (status.IsNotFound()) return Status();
+  if (!status.ok()) return IoError(status);
+  return DecodeSlot(encoded.ToStringView(), now, slot);
+}
+
+Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64_t now,
+                                std::vector<Slot>* slots) {
+  slots->assign(keys.size(), Slot());
+  if (keys.empty()) return Status();
+  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
+  std::vector<rocksdb::PinnableSlice> values(keys.size());
+  std::vector<rocksdb::Status> statuses(keys.size());
+  db->MultiGet(rocksdb::ReadOptions(), data, keys.size(), key_slices.data(), values.data(),
+               statuses.data());
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (statuses[i].IsNotFound()) continue;
+    if (!statuses[i].ok()) return IoError(statuses[i]);
+    Status status = DecodeSlot(values[i].ToStringView(), now, &(*slots)[i]);
+    if (!status.ok()) return status;
+  }
+  return Status();
+}
+
+Status Keyspace::Impl::ReadMetaInt64(std::string_view key, int64_t* value) {
+  *value = 0;
+  std::string encoded;
+  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), meta, key, &encoded);
+  if (status.IsNotFound()) return Status();
+  if (!status.ok()) return IoError(status);
+  if (!layout::DecodeInt64(encoded, value)) {
+    return Status(Code::kIoError, "meta entry " + std::string(key) + " is not an int64");
+  }
+  return Status();
+}
+
+Status Keyspace::Impl::SetMany(
+    const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+    bool only_if_none_exist, bool* applied) {
+  *applied = false;
+  const auto distinct = LastValuePerKey(pairs);
+  std::vector<std::string_view> keys;
+  keys.reserve(distinct.size());
+  for (const auto& pair : distinct) keys.push_back(pair.first);
+
+  auto guard = locks.Lock(keys);
+  const int64_t now = Now();
+  std::vector<Slot> slots;
+  Status status = LoadMany(keys, now, &slots);
+  if (!status.ok()) return status;
+  if (only_if_none_exist &&
+      std::any_of(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; })) {
+    return Status();
+  }
+  Mutation mutation(this);
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    mutation.Put(keys[i], slots[i], MakeString(distinct[i].second, 0));
+  }
+  status = mutation.Commit(write_options);
+  *applied = status.ok();
+  return status;
+}
+
+Status Keyspace::Impl::Visible(std::string_view key, std::string_view encoded,
+                               std::string_view pattern, std::optional<KeyType> type, int64_t now,
+                               bool* visible) {
+  ValueHeader header;
+  Status status = DecodeHeader(encoded, &header);
+  if (!status.ok()) return status;
+  *visible = !IsExpired(header.expire_at_ms, now) && (!type || *type == KeyTypeOf(header.type)) &&
+             GlobMatch(pattern, key);
+  return Status();
+}
+
+Status Keyspace::Impl::LoadCursor(uint64_t id, int64_t now, std::string* resume_at) {
+  std::string encoded;
+  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), meta, layout::CursorKey(id), &encoded);
+  if (status.IsNotFound()) return Status(Code::kInvalidCursor);
+  if (!status.ok()) return IoError(status);
+  layout::CursorState state;
+  if (!layout::DecodeCursorState(encoded, &state)) {
+    return Status(Code::kIoError, "SCAN cursor state " + std::to_string(id) + " is unreadable");
+  }
+  if (now - state.created_ms >= options.cursor_lifetime_ms) return Status(Code::kInvalidCursor);
+  // The smallest key after the last one examined.
+  *resume_at = std::move(state.last_key);
+  resume_at->push_back('\0');
+  return Status();
+}
+
+Status Keyspace::Impl::SaveCursor(std::string_view last_key, int64_t now, uint64_t* id) {
+  const uint64_t new_id = NextCursorId();
+  rocksdb::WriteBatch batch;
+  rocksdb::Status status =
+      batch.Put(meta, layout::CursorKey(new_id), layout::EncodeCursorState(now, last_key));
+  if (status.ok()) {
+    status = batch.Put(meta, layout::kLastCursorIdKey,
+                       layout::EncodeInt64(static_cast<int64_t>(new_id)));
+  }
+  if (status.ok()) status = db->Write(write_options, &batch);
+  if (!status.ok()) return IoError(status);
+  *id = new_id;
+  return Status();
+}
+
+uint64_t Keyspace::Impl::NextCursorId() {
+  uint64_t last = last_cursor_id.load();
+  uint64_t next = 0;
+  do {
+    next = last >= kMaxCursorId ? 1 : last + 1;
+  } while (!last_cursor_id.compare_exchange_weak(last, next));
+  return next;
+}
+
+void Keyspace::Impl::RunReaper() {
+  const std::chrono::milliseconds interval(std::max(1, options.reaper_interval_ms));
+  std::unique_lock lock(reaper_mutex);
+  while (!reaper_wake.wait_for(lock, interval, [this] { return stopping; })) {
+    lock.unlock();
+    // A failed round changes nothing that the next round cannot redo.
+    ReapExpiredKeys();
+    ReapCursors();
+    lock.lock();
+  }
+}
+
+Status Keyspace::Impl::ReapExpiredKeys() {
+  BoundedIterator it(db, expiry, layout::ExpiryIndexBound(Now()));
+  size_t reaped = 0;
+  it->SeekToFirst();
+  while (it->Valid() && reaped < kReapPerRound) {
+    std::vector<std::string> due;
+    for (; it->Valid() && due.size() < kReapChunk; it->Next()) {
+      std::string_view key;
+      if (layout::ParseExpiryIndexKey(it->key().ToStringView(), &key)) due.emplace_back(key);
+    }
+    Status status = ReapKeys(due);
+    if (!status.ok()) return status;
+    reaped += due.size();
+  }
+  return it->status().ok() ? Status() : IoError(it->status());
+}
+
+// Deletes those of `keys` that are still expired once locked: a writer may
+// have replaced a value or changed its TTL since the index was read.
+Status Keyspace::Impl::ReapKeys(const std::vector<std::string>& keys) {
+  const std::vector<std::string_view> views(keys.begin(), keys.end());
+  auto guard = locks.Lock(views);
+  std::vector<Slot> slots;
+  Status status = LoadMany(views, Now(), &slots);
+  if (!status.ok()) return status;
+  Mutation mutation(this);
+  for (size_t i = 0; i < views.size(); ++i) {
+    if (slots[i].present && !slots[i].live) mutation.Delete(views[i], slots[i]);
+  }
+  return mutation.Commit(write_options);
+}
+
+Status Keyspace::Impl::ReapCursors() {
+  const int64_t now = Now();
+  BoundedIterator it(db, meta, layout::PrefixSuccessor(layout::kCursorPrefix));
+  rocksdb::WriteBatch batch;
+  // Ids grow with time, so the oldest states come first: stop at a live one.
+  for (it->Seek(layout::kCursorPrefix); it->Valid() && batch.Count() < kReapPerRound; it->Next()) {
+    layout::CursorState state;
+    if (layout::DecodeCursorState(it->value().ToStringView(), &state) &&
+        now - state.created_ms < options.cursor_lifetime_ms) {
+      break;
+    }
+    rocksdb::Status status = batch.Delete(meta, it->key());
+    if (!status.ok()) return IoError(status);
+  }
+  if (!it->status().ok()) return IoError(it->status());
+  if (batch.Count() == 0) return Status();
+  rocksdb::Status status = db->Write(write_options, &batch);
+  return status.ok() ? Status() : IoError(status);
+}
+
+// --- Open and close ------------------------------------------------------------
+
+Keyspace::Keyspace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Keyspace::~Keyspace() = default;
+
+Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out,
+                      OpenStats* stats) {
+  const auto started = std::chrono::steady_clock::now();
+  if (options.dir.empty()) return Status(Code::kIoError, "no data directory given");
+  std::error_code error;
+  std::filesystem::create_directories(options.dir, error);
+  if (error) {
+    return Status(Code::kIoError,
+                  "cannot create data directory " + options.dir + ": " + error.message());
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  // Never fsync inline: in kAlways mode the WalSyncer's group commit does it.
+  impl->write_options.sync = false;
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = true;
+  db_options.create_missing_column_families = true;
+  if (options.env != nullptr) db_options.env = options.env;
+  // The meta family gets a few bytes per write and seldom fills a memtable,
+  // so left alone it would pin every WAL file: force flushes past this much
+  // WAL so that recovery after a crash replays a bounded amount.
+  db_options.max_total_wal_size = 256u << 20;
+
+  // One block cache for all column families; bloom filters on the data,
+  // where point lookups dominate. The index is only iterated, meta is tiny.
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  rocksdb::ColumnFamilyOptions scan_options;
+  scan_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+  rocksdb::ColumnFamilyOptions meta_options = scan_options;
+  meta_options.merge_operator = NewInt64AddOperator();
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  rocksdb::ColumnFamilyOptions data_options;
+  data_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
+
+  const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, data_options},
+      {layout::kExpiryFamily, scan_options},
+      {layout::kMetaFamily, meta_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status status =
+      rocksdb::DB::Open(db_options, options.dir, families, &handles, &impl->db);
+  if (!status.ok()) {
+    if (IsLockHeld(status)) {
+      return Status(Code::kIoError, "data directory " + options.dir +
+                                        " is in use by another process (RocksDB LOCK is held)");
+    }
+    return IoError(status);
+  }
+  impl->data = handles[0];
+  impl->expiry = handles[1];
+  impl->meta = handles[2];
+
+  int64_t keys = 0;
+  int64_t expiring = 0;
+  int64_t last_cursor_id = 0;
+  for (auto [key, value] :
+       {std::pair{layout::kKeyCountKey, &keys}, std::pair{layout::kExpiringCountKey, &expiring},
+        std::pair{layout::kLastCursorIdKey, &last_cursor_id}}) {
+    Status loaded = impl->ReadMetaInt64(key, value);
+    if (!loaded.ok()) return loaded;
+  }
+  impl->key_count = keys;
+  impl->expiring_count = expiring;
+  // Concurrent steps may record the last id out of order, so ids continue
+  // after the larger of it and the highest cursor still stored.
+  uint64_t highest_stored = 0;
+  {
+    BoundedIterator it(impl->db, impl->meta, layout::PrefixSuccessor(layout::kCursorPrefix));
+    it->SeekToLast();
+    if (it->Valid()) layout::ParseCursorKey(it->key().ToStringView(), &highest_stored);
+    if (!it->status().ok()) return IoError(it->status());
+  }
+  impl->last_cursor_id = std::max(static_cast<uint64_t>(last_cursor_id), highest_stored);
+
+  impl->syncer = std::make_unique<WalSyncer>(impl->db, options.durability);
+  impl->reaper = std::thread([raw = impl.get()] { raw->RunReaper(); });
+  out->reset(new Keyspace(std::move(impl)));
+  if (stats != nullptr) {
+    stats->keys = (*out)->Size();
+    stats->open_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  }
+  return Status();
+}
+
+int64_t Keyspace::NowMs() const { return impl_->Now(); }
+
+WalSyncer& Keyspace::syncer() { return *impl_->syncer; }
+
+// --- Reads -----------------------------------------------------------------
+
+Status Keyspace::Get(std::string_view key, std::string* value) {
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  if (!slot.live) return Status(Code::kNotFound);
+  *value = slot.value.Text();
+  return Status();
+}
+
+Status Keyspace::MGet(const std::vector<std::string_view>& keys,
+                      std::vector<std::optional<std::string>>* values) {
+  std::vector<Slot> slots;
+  Status status = impl_->LoadMany(keys, NowMs(), &slots);
+  if (!status.ok()) return status;
+  values->clear();
+  values->reserve(slots.size());
+  for (const Slot& slot : slots) {
+    values->push_back(slot.live ? std::optional(slot.value.Text()) : std::nullopt);
+  }
+  return Status();
+}
+
+// The contract gives Exists, Type and the TTL reads no Status: a read error
+// answers as if the key were missing.
+int64_t Keyspace::Exists(const std::vector<std::string_view>& keys) {
+  std::vector<Slot> slots;
+  if (!impl_->LoadMany(keys, NowMs(), &slots).ok()) return 0;
+  return std::count_if(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; });
+}
+
+KeyType Keyspace::Type(std::string_view key) {
+  Slot slot;
+  if (!impl_->Load(key, NowMs(), &slot).ok() || !slot.live) return KeyType::kNone;
+  return KeyTypeOf(slot.value.type);
+}
+
+int64_t Keyspace::TtlMs(std::string_view key) {
+  const int64_t now = NowMs();
+  Slot slot;
+  if (!impl_->Load(key, now, &slot).ok() || !slot.live) return -2;
+  return slot.value.expire_at_ms == 0 ? -1 : slot.value.expire_at_ms - now;
+}
+
+int64_t Keyspace::ExpireAtMs(std::string_view key) {
+  Slot slot;
+  if (!impl_->Load(key, NowMs(), &slot).ok() || !slot.live) return -2;
+  return slot.value.expire_at_ms == 0 ? -1 : slot.value.expire_at_ms;
+}
+
+uint64_t Keyspace::Size() const {
+  return static_cast<uint64_t>(std::max<int64_t>(0, impl_->key_count.load()));
+}
+
+uint64_t Keyspace::ExpiringSize() const {
+  return static_cast<uint64_t>(std::max<int64_t>(0, impl_->expiring_count.load()));
+}
+
+// --- Counters --------------------------------------------------------------
+
+Status Keyspace::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
+  auto guard = impl_->locks.Lock(key);
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  int64_t current = 0;
+  if (slot.live) {
+    status = IntegerOf(slot.value, &current);
+    if (!status.ok()) return status;
+  }
+  // Checked before adding: signed overflow is undefined behaviour.
+  if ((delta > 0 && current > LLONG_MAX - delta) || (delta < 0 && current < LLONG_MIN - delta)) {
+    return Status(Code::kOverflow);
+  }
+  const int64_t expire_at = slot.live ? slot.value.expire_at_ms : 0;
+  Mutation mutation(impl_.get());
+  mutation.Put(key, slot, MakeInt(current + delta, expire_at));
+  status = mutation.Commit(impl_->write_options);
+  if (status.ok()) *result = current + delta;
+  return status;
+}
+
+Status Keyspace::IncrByFloat(std::string_view key, long double delta, std::string* result) {
+  auto guard = impl_->locks.Lock(key);
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  long double current = 0;
+  if (slot.live) {
+    std::optional<long double> parsed = ParseLongDouble(slot.value.Text());
+    if (!parsed) return Status(Code::kNotFloat);
+    current = *parsed;
+  }
+  const long double sum = current + delta;
+  if (std::isnan(sum) || std::isinf(sum)) return Status(Code::kNanOrInf);
+  std::string text = FormatLongDoubleHuman(sum);
+  const int64_t expire_at = slot.live ? slot.value.expire_at_ms : 0;
+  Mutation mutation(impl_.get());
+  mutation.Put(key, slot, MakeString(text, expire_at));
+  status = mutation.Commit(impl_->write_options);
+  if (status.ok()) *result = std::move(text);
+  return status;
+}
+
+// --- Strings ---------------------------------------------------------------
+
+Status Keyspace::Set(std::string_view key, std::string_view value, const SetOptions& options,
+                     SetResult* result) {
+  *result = SetResult();
+  auto guard = impl_->locks.Lock(key);
+  const int64_t now = NowMs();
+  Slot slot;
+  Status status = impl_->Load(key, now, &slot);
+  if (!status.ok()) return status;
+  if (options.get_old && slot.live) result->old_value = slot.value.Text();
+  if ((options.condition == SetCondition::kIfMissing && slot.live) ||
+      (options.condition == SetCondition::kIfExists && !slot.live)) {
+    return Status();
+  }
+  const int64_t expire_at =
+      options.keep_ttl && slot.live ? slot.value.expire_at_ms : options.expire_at_ms;
+  Mutation mutation(impl_.get());
+  // A value born expired is never visible: store nothing (as ExpireAt does).
+  if (IsExpired(expire_at, now)) {
+    mutation.Delete(key, slot);
+  } else {
+    mutation.Put(key, slot, MakeString(value, expire_at));
+  }
+  status = mutation.Commit(impl_->write_options);
+  result->applied = status.ok();
+  return status;
+}
+
+Status Keyspace::MSet(const std::vector<std::pair<std::string_view, std::string_view>>& pairs) {
+  bool applied = false;
+  return impl_->SetMany(pairs, /*only_if_none_exist=*/false, &applied);
+}
+
+Status Keyspace::MSetNx(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
+                        bool* applied) {
+  return impl_->SetMany(pairs, /*only_if_none_exist=*/true, applied);
+}
+
+Status Keyspace::GetDel(std::string_view key, std::string* value) {
+  auto guard = impl_->locks.Lock(key);
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  if (!slot.live) return Status(Code::kNotFound);
+  Mutation mutation(impl_.get());
+  mutation.Delete(key, slot);
+  status = mutation.Commit(impl_->write_options);
+  if (status.ok()) *value = slot.value.Text();
+  return status;
+}
+
+Status Keyspace::Strlen(std::string_view key, int64_t* length) {
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  *length = slot.live ? slot.value.TextLength() : 0;
+  return Status();
+}
+
+// --- Keyspace --------------------------------------------------------------
+
+Status Keyspace::Del(const std::vector<std::string_view>& keys, int64_t* deleted) {
+  // A key named twice is deleted once and counted once, as in Redis.
+  const std::vector<std::string_view> distinct = DistinctKeys(keys);
+  auto guard = impl_->locks.Lock(distinct);
+  std::vector<Slot> slots;
+  Status status = impl_->LoadMany(distinct, NowMs(), &slots);
+  if (!status.ok()) return status;
+  Mutation mutation(impl_.get());
+  int64_t live = 0;
+  for (size_t i = 0; i < distinct.size(); ++i) {
+    if (slots[i].live) ++live;
+    mutation.Delete(distinct[i], slots[i]);  // expired ones go too, uncounted.
+  }
+  status = mutation.Commit(impl_->write_options);
+  if (status.ok()) *deleted = live;
+  return status;
+}
+
+Status Keyspace::ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition condition,
+                          bool* applied) {
+  *applied = false;
+  auto guard = impl_->locks.Lock(key);
+  const int64_t now = NowMs();
+  Slot slot;
+  Status status = impl_->Load(key, now, &slot);
+  if (!status.ok()) return status;
+  // Redis checks the condition before the deletion of a past time.
+  if (!slot.live || !ExpireConditionHolds(condition, slot.value.expire_at_ms, at_ms)) {
+    return Status();
+  }
+  Mutation mutation(impl_.get());
+  if (at_ms <= now) {
+    mutation.Delete(key, slot);
+  } else {
+    StoredValue next = slot.value;
+    next.expire_at_ms = at_ms;
+    mutation.Put(key, slot, next);
+  }
+  status = mutation.Commit(impl_->write_options);
+  *applied = status.ok();
+  return status;
+}
+
+Status Keyspace::Persist(std::string_view key, bool* applied) {
+  *applied = false;
+  auto guard = impl_->locks.Lock(key);
+  Slot slot;
+  Status status = impl_->Load(key, NowMs(), &slot);
+  if (!status.ok()) return status;
+  if (!slot.live || slot.value.expire_at_ms == 0) return Status();
+  StoredValue next = slot.value;
+  next.expire_at_ms = 0;
+  Mutation mutation(impl_.get());
+  mutation.Put(key, slot, next);
+  status = mutation.Commit(impl_->write_options);
+  *applied = status.ok();
+  return status;
+}
+
+// One batch whatever the size: a range deletion up to just past the last key
+// of the data and of the index, and the counts reset to zero. Holding every
+// stripe keeps all other writers (and the reaper) out meanwhile.
+Status Keyspace::Flush() {
+  Impl& impl = *impl_;
+  auto guard = impl.locks.LockAll();
+  rocksdb::WriteBatch batch;
+  for (rocksdb::ColumnFamilyHandle* family : {impl.data, impl.expiry}) {
+    std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), family));
+    it->SeekToLast();
+    if (!it->status().ok()) return IoError(it->status());
+    if (!it->Valid()) continue;
+    std::string end = it->key().ToString();
+    end.push_back('\0');  // DeleteRange's end is exclusive.
+    rocksdb::Status status = batch.DeleteRange(family, rocksdb::Slice(), end);
+    if (!status.ok()) return IoError(status);
+  }
+  for (std::string_view count : {layout::kKeyCountKey, layout::kExpiringCountKey}) {
+    rocksdb::Status status = batch.Put(impl.meta, count, layout::EncodeInt64(0));
+    if (!status.ok()) return IoError(status);
+  }
+  rocksdb::Status status = impl.db->Write(impl.write_options, &batch);
+  if (!status.ok()) return IoError(status);
+  impl.key_count = 0;
+  impl.expiring_count = 0;
+  return Status();
+}
+
+Status Keyspace::Keys(std::string_view pattern, std::vector<std::string>* keys) {
+  keys->clear();
+  const int64_t now = NowMs();
+  const std::string_view prefix = GlobLiteralPrefix(pattern);
+  BoundedIterator it(impl_->db, impl_->data, layout::PrefixSuccessor(prefix));
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    bool visible = false;
+    Status status =
+        impl_->Visible(key, it->value().ToStringView(), pattern, std::nullopt, now, &visible);
+    if (!status.ok()) return status;
+    if (visible) keys->emplace_back(key);
+  }
+  return it->status().ok() ? Status() : IoError(it->status());
+}
+
+Status Keyspace::Scan(uint64_t cursor, std::string_view pattern, int64_t count,
+                      std::optional<KeyType> type, ScanResult* result) {
+  *result = ScanResult();
+  if (pattern.empty()) pattern = "*";
+  const int64_t now = NowMs();
+  const std::string_view prefix = GlobLiteralPrefix(pattern);
+  std::string start(prefix);
+  if (cursor != 0) {
+    std::string resume_at;
+    Status status = impl_->LoadCursor(cursor, now, &resume_at);
+    if (!status.ok()) return status;
+    // The pattern may differ between steps; never go back before its prefix.
+    start = std::max(start, resume_at);
+  }
+
+  BoundedIterator it(impl_->db, impl_->data, layout::PrefixSuccessor(prefix));
+  const int64_t budget = std::clamp<int64_t>(count, 1, kMaxScanCount);
+  std::string last_key;
+  it->Seek(start);
+  for (int64_t examined = 0; it->Valid() && examined < budget; ++examined, it->Next()) {
+    const std::string_view key = it->key().ToStringView();
+    bool visible = false;
+    Status status = impl_->Visible(key, it->value().ToStringView(), pattern, type, now, &visible);
+    if (!status.ok()) return status;
+    if (visible) result->keys.emplace_back(key);
+    last_key.assign(key);
+  }
+  if (!it->status().ok()) return IoError(it->status());
+  if (!it->Valid()) return Status();  // the range is exhausted: next_cursor 0.
+  return impl_->SaveCursor(last_key, now, &result->next_cursor);
+}
+
+}  // namespace tally::storage

@@ -1,0 +1,54 @@
+// The column families besides the data one, and the keys stored in them.
+// (Values in the data column family are described in value_codec.h.)
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tally::storage::layout {
+
+// --- expiry: the time-ordered expiry index --------------------------------
+// 8-byte big-endian expire_at_ms + user key -> empty. Big-endian makes
+// RocksDB's bytewise order time order, so due entries are read from the front.
+inline constexpr char kExpiryFamily[] = "expiry";
+
+std::string ExpiryIndexKey(int64_t expire_at_ms, std::string_view key);
+// Exclusive upper bound of the entries due at or before `now_ms`.
+std::string ExpiryIndexBound(int64_t now_ms);
+// The user key of an index entry; false if the entry is malformed.
+bool ParseExpiryIndexKey(std::string_view entry, std::string_view* key);
+
+// --- meta: bookkeeping ----------------------------------------------------
+inline constexpr char kMetaFamily[] = "meta";
+
+// int64 little-endian counts, adjusted by Merge (see merge_operators.h).
+inline constexpr std::string_view kKeyCountKey = "count:keys";
+inline constexpr std::string_view kExpiringCountKey = "count:expiring";
+// The last SCAN cursor id handed out, int64 little-endian.
+inline constexpr std::string_view kLastCursorIdKey = "cursor:last_id";
+// SCAN cursor states: "scan:" + 8-byte big-endian id -> 8-byte little-endian
+// created_ms + the last key the step examined.
+inline constexpr std::string_view kCursorPrefix = "scan:";
+
+std::string EncodeInt64(int64_t value);
+bool DecodeInt64(std::string_view encoded, int64_t* value);
+
+std::string CursorKey(uint64_t id);
+bool ParseCursorKey(std::string_view key, uint64_t* id);
+
+struct CursorState {
+  int64_t created_ms = 0;
+  std::string last_key;
+};
+std::string EncodeCursorState(int64_t created_ms, std::string_view last_key);
+bool DecodeCursorState(std::string_view encoded, CursorState* state);
+
+// --- ranges ---------------------------------------------------------------
+// The smallest key greater than every key that starts with `prefix`, for
+// iterate_upper_bound; nullopt when no such key exists (an empty prefix or one
+// made only of 0xff bytes), meaning "to the end".
+std::optional<std::string> PrefixSuccessor(std::string_view prefix);
+
+}  // namespace tally::storage::layout
