@@ -9,6 +9,8 @@ echo "== build (RelWithDebInfo) =="
 scripts/build.sh build
 echo "== tests =="
 (cd build && ctest --output-on-failure --timeout 900)
+# The durability tests' figures (acknowledged writes, losses per mode).
+cat build/durability-report.txt 2>/dev/null || true
 
 if [ "${TALLY_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== build (ASan+UBSan) =="
@@ -16,4 +18,5 @@ if [ "${TALLY_SKIP_SANITIZERS:-0}" != 1 ]; then
   echo "== tests (ASan+UBSan) =="
   (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
      ctest --output-on-failure --timeout 1200)
+  cat build-asan/durability-report.txt 2>/dev/null || true
 fi
