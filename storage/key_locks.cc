@@ -10,10 +10,30 @@ namespace tally::storage {
 KeyLocks::Guard::Guard(KeyLocks* locks, std::vector<size_t> stripes)
     : locks_(locks), stripes_(std::move(stripes)) {}
 
-KeyLocks::Guard::~Guard() {
+KeyLocks::Guard::Guard(Guard&& other) noexcept
+    : locks_(std::exchange(other.locks_, nullptr)), stripes_(std::move(other.stripes_)) {
+  other.stripes_.clear();
+}
+
+KeyLocks::Guard& KeyLocks::Guard::operator=(Guard&& other) noexcept {
+  if (this != &other) {
+    Release();
+    locks_ = std::exchange(other.locks_, nullptr);
+    stripes_ = std::move(other.stripes_);
+    other.stripes_.clear();
+  }
+  return *this;
+}
+
+KeyLocks::Guard::~Guard() { Release(); }
+
+void KeyLocks::Guard::Release() {
+  if (locks_ == nullptr) return;
   for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
     locks_->stripes_[*it].mutex.unlock();
   }
+  locks_ = nullptr;
+  stripes_.clear();
 }
 
 size_t KeyLocks::StripeOf(std::string_view key) {

@@ -17,10 +17,14 @@ class KeyLocks {
  public:
   static constexpr size_t kStripes = 1024;
 
-  // Holds a set of stripes until destroyed. Returned by value through
-  // guaranteed copy elision; never copied or moved.
+  // Holds a set of stripes until destroyed. Movable (like std::unique_lock)
+  // so that an operation can decide at run time whether it locks at all: a
+  // default-constructed or moved-from guard holds nothing.
   class Guard {
    public:
+    Guard() = default;
+    Guard(Guard&& other) noexcept;
+    Guard& operator=(Guard&& other) noexcept;
     Guard(const Guard&) = delete;
     Guard& operator=(const Guard&) = delete;
     ~Guard();
@@ -28,7 +32,9 @@ class KeyLocks {
    private:
     friend class KeyLocks;
     Guard(KeyLocks* locks, std::vector<size_t> stripes);
-    KeyLocks* locks_;
+    void Release();
+
+    KeyLocks* locks_ = nullptr;
     std::vector<size_t> stripes_;  // ascending: the order they were locked in.
   };
 

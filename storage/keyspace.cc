@@ -26,6 +26,16 @@
 // compaction filter: a filter could drop a value while its index entry and
 // its share of the counts stayed, and DBSIZE would drift.
 //
+// Transactions (Atomically, for MULTI/EXEC): the calling thread finds its
+// Transaction through a thread-local pointer, so the operations need no extra
+// parameter and keep one code path. Inside one, Mutation writes into the
+// transaction's WriteBatchWithIndex instead of the DB and takes no locks (the
+// transaction holds them), reads go through that batch (read-your-writes),
+// and the count changes wait in the transaction until its single db->Write
+// has succeeded. FLUSH cannot put its DeleteRange into a WriteBatchWithIndex:
+// inside a transaction it empties the batch, hides the DB from later reads,
+// and the commit writes the range deletions first, then the body's writes.
+//
 // KEYS and SCAN seek to the pattern's literal prefix and stop at its
 // successor. A SCAN step stores where it stopped under a fresh cursor id in
 // meta, so a cursor survives restarts, and every key present for the whole
@@ -33,6 +43,7 @@
 #include "storage/keyspace.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <climits>
@@ -44,9 +55,12 @@
 #include <unordered_set>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/comparator.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
+#include <rocksdb/iterator.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
 #include "storage/glob.h"
@@ -92,22 +106,15 @@ bool IsLockHeld(const rocksdb::Status& status) {
                                 text.find("lock hold by current process") != std::string::npos);
 }
 
-// EXPIRE's NX/XX/GT/LT exactly as Redis 7 decides them; `current` is 0 when
-// the key has no expiry, which GT and LT treat as an infinite TTL.
-bool ExpireConditionHolds(ExpireCondition condition, int64_t current, int64_t at_ms) {
-  switch (condition) {
-    case ExpireCondition::kAlways:
-      return true;
-    case ExpireCondition::kNX:
-      return current == 0;
-    case ExpireCondition::kXX:
-      return current != 0;
-    case ExpireCondition::kGT:
-      return current != 0 && at_ms > current;
-    case ExpireCondition::kLT:
-      return current == 0 || at_ms < current;
-  }
-  return false;
+// EXPIRE's NX/XX/GT/LT exactly as Redis 7 checks them, each set option in
+// turn; `current` is 0 when the key has no expiry, which GT and LT treat as
+// an infinite TTL.
+bool ExpireConditionHolds(const ExpireCondition& condition, int64_t current, int64_t at_ms) {
+  if (condition.nx && current != 0) return false;
+  if (condition.xx && current == 0) return false;
+  if (condition.gt && (current == 0 || at_ms <= current)) return false;
+  if (condition.lt && current != 0 && at_ms >= current) return false;
+  return true;
 }
 
 // What the data column family holds for one key when it was read.
@@ -117,30 +124,44 @@ struct Slot {
   StoredValue value;     // meaningful when present.
 };
 
-// An iterator over one column family that stops before `upper_bound`
-// (nullopt: at the end). Owns the bound, which RocksDB only points to.
-class BoundedIterator {
- public:
-  BoundedIterator(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family,
-                  std::optional<std::string> upper_bound)
-      : upper_bound_(std::move(upper_bound)) {
-    rocksdb::ReadOptions read_options;
-    if (upper_bound_) {
-      upper_slice_ = *upper_bound_;
-      read_options.iterate_upper_bound = &upper_slice_;
-    }
-    it_.reset(db->NewIterator(read_options, family));
+// The state of one Atomically call, reachable from its thread while the
+// body runs (active_transaction).
+struct Transaction {
+  Transaction(Keyspace::Impl* impl, const std::vector<std::string_view>& keys, bool all_keys,
+              int64_t now_ms)
+      : impl(impl), keys(keys.begin(), keys.end()), all_keys(all_keys), now_ms(now_ms) {}
+
+  bool Covers(std::string_view key) const { return all_keys || keys.count(key) != 0; }
+  // Abandons the transaction (its first failure is what Atomically returns)
+  // and returns `status` for the failing operation.
+  Status Fail(Status status) {
+    if (failure.ok()) failure = status;
+    return status;
   }
-  BoundedIterator(const BoundedIterator&) = delete;
-  BoundedIterator& operator=(const BoundedIterator&) = delete;
+  // Writes everything in one batch; defined after Keyspace::Impl.
+  Status Commit();
 
-  rocksdb::Iterator* operator->() const { return it_.get(); }
-
- private:
-  std::optional<std::string> upper_bound_;
-  rocksdb::Slice upper_slice_;
-  std::unique_ptr<rocksdb::Iterator> it_;
+  Keyspace::Impl* const impl;
+  // Views into the caller's vector, which outlives the call.
+  const std::unordered_set<std::string_view> keys;
+  const bool all_keys;
+  // The clock stands still inside a transaction, as in Redis 7's EXEC.
+  const int64_t now_ms;
+  // overwrite_key keeps one index entry per key, which reading through the
+  // batch (GetFromBatchAndDB, NewIteratorWithBase) needs to resolve a Put or
+  // Delete over the DB's value correctly.
+  rocksdb::WriteBatchWithIndex batch{rocksdb::BytewiseComparator(), 0, /*overwrite_key=*/true};
+  // FLUSH ran in the body: what the DB held is gone from the transaction's
+  // view, and the commit starts with FLUSH's range deletions.
+  bool flushed = false;
+  // Count changes of the operations so far (from zero once flushed), applied
+  // to the stored and in-memory counts only with the commit.
+  int64_t key_delta = 0;
+  int64_t expiring_delta = 0;
+  Status failure;
 };
+
+thread_local Transaction* active_transaction = nullptr;
 
 }  // namespace
 
@@ -148,6 +169,13 @@ struct Keyspace::Impl {
   ~Impl();
 
   int64_t Now() const;
+  // The transaction this thread is running on this keyspace, if any.
+  Transaction* ActiveTransaction() const;
+  // Returns `status`, first abandoning the active transaction if it is an
+  // I/O error: a transaction that met one writes nothing.
+  Status Noted(Status status);
+  // The stored data entry of `key`, seen through the active transaction.
+  rocksdb::Status ReadData(std::string_view key, rocksdb::PinnableSlice* value);
   Status Load(std::string_view key, int64_t now, Slot* slot);
   Status LoadMany(const std::vector<std::string_view>& keys, int64_t now, std::vector<Slot>* slots);
   Status ReadMetaInt64(std::string_view key, int64_t* value);
@@ -160,6 +188,14 @@ struct Keyspace::Impl {
   Status LoadCursor(uint64_t id, int64_t now, std::string* resume_at);
   Status SaveCursor(std::string_view last_key, int64_t now, uint64_t* id);
   uint64_t NextCursorId();
+  // FLUSH's writes: range deletions over the data and the index, and the
+  // stored counts set to zero.
+  rocksdb::Status AppendDeleteAll(rocksdb::WriteBatch* batch);
+  // Writes `batch` with the count changes it makes, then mirrors them in
+  // memory. With `counts_reset` the batch has set the stored counts to zero
+  // first (FLUSH), so the deltas become the counts.
+  Status WriteWithCounts(rocksdb::WriteBatch* batch, int64_t key_delta, int64_t expiring_delta,
+                         bool counts_reset);
 
   void RunReaper();
   Status ReapExpiredKeys();
@@ -170,6 +206,7 @@ struct Keyspace::Impl {
   // Never synced inline; see "Durability" above.
   rocksdb::WriteOptions write_options;
 
+  rocksdb::DBOptions db_options;  // as opened; WriteBatchWithIndex::GetFromBatch wants them.
   rocksdb::DB* db = nullptr;
   rocksdb::ColumnFamilyHandle* data = nullptr;
   rocksdb::ColumnFamilyHandle* expiry = nullptr;
@@ -190,23 +227,64 @@ struct Keyspace::Impl {
 
 namespace {
 
-// One operation's writes: data, expiry index and counts change in a single
-// WriteBatch. The caller holds the locks of every key it touches until
-// Commit returns, so `current` stays what is stored and the in-memory counts
-// are updated before another writer (or Flush) can look.
+// One operation's locks and writes: data, expiry index and counts change in
+// a single WriteBatch. Every write of the keyspace goes through here.
+//
+// Outside a transaction, Lock takes the stripes of the keys, the caller reads
+// and decides under them, and Commit writes the batch and updates the
+// in-memory counts before the locks go, so `current` stays what is stored and
+// no other writer (or Flush) sees the counts out of step with the data.
+//
+// Inside Atomically the transaction already holds the stripes of its keys:
+// Lock only checks that the key is among them (locking more could deadlock
+// against another transaction), the writes go straight into the
+// transaction's batch, and Commit hands the count changes to the transaction,
+// which writes everything at once when the body is done.
 class Mutation {
  public:
-  explicit Mutation(Keyspace::Impl* impl) : impl_(impl) {}
+  explicit Mutation(Keyspace::Impl* impl) : impl_(impl), transaction_(impl->ActiveTransaction()) {}
+
+  Status Lock(std::string_view key) {
+    if (transaction_ == nullptr) {
+      guard_ = impl_->locks.Lock(key);
+      return Status();
+    }
+    return CheckCovered(key);
+  }
+
+  Status Lock(const std::vector<std::string_view>& keys) {
+    if (transaction_ == nullptr) {
+      guard_ = impl_->locks.Lock(keys);
+      return Status();
+    }
+    for (std::string_view key : keys) {
+      Status status = CheckCovered(key);
+      if (!status.ok()) return status;
+    }
+    return Status();
+  }
+
+  // Every stripe, for DeleteAll.
+  Status LockAll() {
+    if (transaction_ == nullptr) {
+      guard_ = impl_->locks.LockAll();
+      return Status();
+    }
+    if (transaction_->all_keys) return Status();
+    return transaction_->Fail(
+        Status(Code::kIoError,
+               "FLUSH inside a transaction needs every key locked (Atomically's all_keys)"));
+  }
 
   // Stores `next` over whatever `current` says is stored under `key`.
   void Put(std::string_view key, const Slot& current, const StoredValue& next) {
     RemoveIndexEntry(key, current);
     if (next.expire_at_ms != 0) {
-      Track(batch_.Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
+      Track(batch().Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
       ++expiring_delta_;
     }
     if (!current.present) ++key_delta_;
-    Track(batch_.Put(impl_->data, key, EncodeValue(next)));
+    Track(batch().Put(impl_->data, key, EncodeValue(next)));
   }
 
   // Removes `key` if anything (even an expired value) is stored under it.
@@ -214,30 +292,56 @@ class Mutation {
     if (!current.present) return;
     RemoveIndexEntry(key, current);
     --key_delta_;
-    Track(batch_.Delete(impl_->data, key));
+    Track(batch().Delete(impl_->data, key));
   }
 
-  Status Commit(const rocksdb::WriteOptions& write_options) {
-    if (!error_.ok()) return IoError(error_);
-    if (batch_.Count() == 0) return Status();
-    if (key_delta_ != 0) {
-      Track(batch_.Merge(impl_->meta, layout::kKeyCountKey, layout::EncodeInt64(key_delta_)));
+  // Removes every key (FLUSH); the mutation's only write. One batch whatever
+  // the size: range deletions and the counts reset to zero.
+  void DeleteAll() {
+    if (transaction_ == nullptr) {
+      Track(impl_->AppendDeleteAll(&own_batch_));
+      counts_reset_ = true;
+      return;
     }
-    if (expiring_delta_ != 0) {
-      Track(batch_.Merge(impl_->meta, layout::kExpiringCountKey,
-                         layout::EncodeInt64(expiring_delta_)));
+    // A WriteBatchWithIndex cannot hold DeleteRange, and the body's earlier
+    // writes no longer matter: forget them and let Transaction::Commit put
+    // the range deletions in front of whatever the body writes next.
+    transaction_->batch.Clear();
+    transaction_->flushed = true;
+    transaction_->key_delta = 0;
+    transaction_->expiring_delta = 0;
+  }
+
+  Status Commit() {
+    if (transaction_ != nullptr) {
+      if (!error_.ok()) return transaction_->Fail(IoError(error_));
+      transaction_->key_delta += key_delta_;
+      transaction_->expiring_delta += expiring_delta_;
+      return Status();
     }
-    if (error_.ok()) error_ = impl_->db->Write(write_options, &batch_);
     if (!error_.ok()) return IoError(error_);
-    impl_->key_count += key_delta_;
-    impl_->expiring_count += expiring_delta_;
-    return Status();
+    return impl_->WriteWithCounts(&own_batch_, key_delta_, expiring_delta_, counts_reset_);
   }
 
  private:
+  rocksdb::WriteBatchBase& batch() {
+    if (transaction_ != nullptr) return transaction_->batch;
+    return own_batch_;
+  }
+
+  Status CheckCovered(std::string_view key) {
+    if (transaction_->Covers(key)) return Status();
+    constexpr size_t kShown = 64;
+    std::string shown(key.substr(0, kShown));
+    if (key.size() > kShown) shown += "...";
+    return transaction_->Fail(
+        Status(Code::kIoError,
+               "key '" + shown + "' is written inside a transaction that did not lock it"));
+  }
+
   void RemoveIndexEntry(std::string_view key, const Slot& current) {
     if (!current.present || current.value.expire_at_ms == 0) return;
-    Track(batch_.Delete(impl_->expiry, layout::ExpiryIndexKey(current.value.expire_at_ms, key)));
+    Track(batch().Delete(impl_->expiry, layout::ExpiryIndexKey(current.value.expire_at_ms, key)));
     --expiring_delta_;
   }
 
@@ -247,10 +351,98 @@ class Mutation {
   }
 
   Keyspace::Impl* impl_;
-  rocksdb::WriteBatch batch_;
+  Transaction* transaction_;  // nullptr: outside Atomically.
+  KeyLocks::Guard guard_;     // released after Commit, when the Mutation goes.
+  rocksdb::WriteBatch own_batch_;
   rocksdb::Status error_;
+  bool counts_reset_ = false;
   int64_t key_delta_ = 0;
   int64_t expiring_delta_ = 0;
+};
+
+// An iterator over one column family that stops before `upper_bound`
+// (nullopt: at the end). Inside a transaction it shows the transaction's
+// writes over the DB's contents (read-your-writes for KEYS and SCAN).
+class BoundedIterator {
+ public:
+  BoundedIterator(Keyspace::Impl& impl, rocksdb::ColumnFamilyHandle* family,
+                  std::optional<std::string> upper_bound)
+      : upper_bound_(std::move(upper_bound)) {
+    if (upper_bound_) {
+      upper_slice_ = *upper_bound_;
+      read_options_.iterate_upper_bound = &upper_slice_;
+    }
+    Transaction* transaction = impl.ActiveTransaction();
+    if (transaction == nullptr) {
+      it_.reset(impl.db->NewIterator(read_options_, family));
+      return;
+    }
+    rocksdb::Iterator* base = transaction->flushed ? rocksdb::NewEmptyIterator()
+                                                   : impl.db->NewIterator(read_options_, family);
+    it_.reset(transaction->batch.NewIteratorWithBase(family, base, &read_options_));
+  }
+  BoundedIterator(const BoundedIterator&) = delete;
+  BoundedIterator& operator=(const BoundedIterator&) = delete;
+
+  void Seek(std::string_view target) { it_->Seek(target); }
+  void SeekToFirst() { it_->SeekToFirst(); }
+  // Outside transactions only: the batch's side ignores the bound (below).
+  void SeekToLast() { it_->SeekToLast(); }
+  void Next() { it_->Next(); }
+  // RocksDB 7.8 stops a transaction's batch entries at iterate_upper_bound
+  // only when the DB's side ended first, so the bound is checked here too.
+  bool Valid() const {
+    return it_->Valid() && (!upper_bound_ || it_->key().compare(upper_slice_) < 0);
+  }
+  std::string_view key() const { return it_->key().ToStringView(); }
+  std::string_view value() const { return it_->value().ToStringView(); }
+  rocksdb::Status status() const { return it_->status(); }
+
+ private:
+  std::optional<std::string> upper_bound_;
+  rocksdb::Slice upper_slice_;
+  rocksdb::ReadOptions read_options_;  // RocksDB keeps pointers to it and to the bound.
+  std::unique_ptr<rocksdb::Iterator> it_;
+};
+
+// Copies the records of one batch into another. A transaction that flushed
+// writes FLUSH's range deletions first and its own writes after them (later
+// records of a batch get later sequence numbers, so they survive the
+// deletions).
+class BatchCopier : public rocksdb::WriteBatch::Handler {
+ public:
+  BatchCopier(const Keyspace::Impl& impl, rocksdb::WriteBatch* target)
+      : families_{impl.data, impl.expiry, impl.meta}, target_(target) {}
+
+  rocksdb::Status PutCF(uint32_t family_id, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    rocksdb::ColumnFamilyHandle* family = Family(family_id);
+    return family == nullptr ? Unknown(family_id) : target_->Put(family, key, value);
+  }
+  rocksdb::Status DeleteCF(uint32_t family_id, const rocksdb::Slice& key) override {
+    rocksdb::ColumnFamilyHandle* family = Family(family_id);
+    return family == nullptr ? Unknown(family_id) : target_->Delete(family, key);
+  }
+  rocksdb::Status MergeCF(uint32_t family_id, const rocksdb::Slice& key,
+                          const rocksdb::Slice& value) override {
+    rocksdb::ColumnFamilyHandle* family = Family(family_id);
+    return family == nullptr ? Unknown(family_id) : target_->Merge(family, key, value);
+  }
+
+ private:
+  rocksdb::ColumnFamilyHandle* Family(uint32_t id) const {
+    for (rocksdb::ColumnFamilyHandle* family : families_) {
+      if (family->GetID() == id) return family;
+    }
+    return nullptr;
+  }
+  static rocksdb::Status Unknown(uint32_t id) {
+    return rocksdb::Status::Corruption("transaction batch names unknown column family " +
+                                       std::to_string(id));
+  }
+
+  std::array<rocksdb::ColumnFamilyHandle*, 3> families_;
+  rocksdb::WriteBatch* target_;
 };
 
 Status DecodeSlot(std::string_view encoded, int64_t now, Slot* slot) {
@@ -320,25 +512,59 @@ Keyspace::Impl::~Impl() {
 }
 
 int64_t Keyspace::Impl::Now() const {
+  if (const Transaction* transaction = ActiveTransaction()) return transaction->now_ms;
   if (options.clock) return options.clock();
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
+Transaction* Keyspace::Impl::ActiveTransaction() const {
+  Transaction* transaction = active_transaction;
+  return transaction != nullptr && transaction->impl == this ? transaction : nullptr;
+}
+
+Status Keyspace::Impl::Noted(Status status) {
+  if (status.code() == Code::kIoError) {
+    if (Transaction* transaction = ActiveTransaction()) transaction->Fail(status);
+  }
+  return status;
+}
+
+rocksdb::Status Keyspace::Impl::ReadData(std::string_view key, rocksdb::PinnableSlice* value) {
+  Transaction* transaction = ActiveTransaction();
+  if (transaction == nullptr) return db->Get(rocksdb::ReadOptions(), data, key, value);
+  if (!transaction->flushed) {
+    return transaction->batch.GetFromBatchAndDB(db, rocksdb::ReadOptions(), data, key, value);
+  }
+  std::string found;  // after FLUSH only the batch counts.
+  rocksdb::Status status = transaction->batch.GetFromBatch(data, db_options, key, &found);
+  if (status.ok()) value->PinSelf(found);
+  return status;
+}
+
 Status Keyspace::Impl::Load(std::string_view key, int64_t now, Slot* slot) {
   *slot = Slot();
   rocksdb::PinnableSlice encoded;
-  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), data, key, &encoded);
+  rocksdb::Status status = ReadData(key, &encoded);
   if (status.IsNotFound()) return Status();
-  if (!status.ok()) return IoError(status);
-  return DecodeSlot(encoded.ToStringView(), now, slot);
+  if (!status.ok()) return Noted(IoError(status));
+  return Noted(DecodeSlot(encoded.ToStringView(), now, slot));
 }
 
 Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64_t now,
                                 std::vector<Slot>* slots) {
   slots->assign(keys.size(), Slot());
   if (keys.empty()) return Status();
+  // A transaction reads key by key through its batch. No snapshot across
+  // them is needed: the keys it locked cannot change in between.
+  if (ActiveTransaction() != nullptr) {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      Status status = Load(keys[i], now, &(*slots)[i]);
+      if (!status.ok()) return status;
+    }
+    return Status();
+  }
   std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
   std::vector<rocksdb::PinnableSlice> values(keys.size());
   std::vector<rocksdb::Status> statuses(keys.size());
@@ -374,20 +600,21 @@ Status Keyspace::Impl::SetMany(
   keys.reserve(distinct.size());
   for (const auto& pair : distinct) keys.push_back(pair.first);
 
-  auto guard = locks.Lock(keys);
+  Mutation mutation(this);
+  Status status = mutation.Lock(keys);
+  if (!status.ok()) return status;
   const int64_t now = Now();
   std::vector<Slot> slots;
-  Status status = LoadMany(keys, now, &slots);
+  status = LoadMany(keys, now, &slots);
   if (!status.ok()) return status;
   if (only_if_none_exist &&
       std::any_of(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; })) {
     return Status();
   }
-  Mutation mutation(this);
   for (size_t i = 0; i < distinct.size(); ++i) {
     mutation.Put(keys[i], slots[i], MakeString(distinct[i].second, 0));
   }
-  status = mutation.Commit(write_options);
+  status = mutation.Commit();
   *applied = status.ok();
   return status;
 }
@@ -456,55 +683,114 @@ void Keyspace::Impl::RunReaper() {
 }
 
 Status Keyspace::Impl::ReapExpiredKeys() {
-  BoundedIterator it(db, expiry, layout::ExpiryIndexBound(Now()));
+  BoundedIterator it(*this, expiry, layout::ExpiryIndexBound(Now()));
   size_t reaped = 0;
-  it->SeekToFirst();
-  while (it->Valid() && reaped < kReapPerRound) {
+  it.SeekToFirst();
+  while (it.Valid() && reaped < kReapPerRound) {
     std::vector<std::string> due;
-    for (; it->Valid() && due.size() < kReapChunk; it->Next()) {
+    for (; it.Valid() && due.size() < kReapChunk; it.Next()) {
       std::string_view key;
-      if (layout::ParseExpiryIndexKey(it->key().ToStringView(), &key)) due.emplace_back(key);
+      if (layout::ParseExpiryIndexKey(it.key(), &key)) due.emplace_back(key);
     }
     Status status = ReapKeys(due);
     if (!status.ok()) return status;
     reaped += due.size();
   }
-  return it->status().ok() ? Status() : IoError(it->status());
+  return it.status().ok() ? Status() : IoError(it.status());
 }
 
 // Deletes those of `keys` that are still expired once locked: a writer may
 // have replaced a value or changed its TTL since the index was read.
 Status Keyspace::Impl::ReapKeys(const std::vector<std::string>& keys) {
   const std::vector<std::string_view> views(keys.begin(), keys.end());
-  auto guard = locks.Lock(views);
-  std::vector<Slot> slots;
-  Status status = LoadMany(views, Now(), &slots);
-  if (!status.ok()) return status;
   Mutation mutation(this);
+  Status status = mutation.Lock(views);
+  if (!status.ok()) return status;
+  std::vector<Slot> slots;
+  status = LoadMany(views, Now(), &slots);
+  if (!status.ok()) return status;
   for (size_t i = 0; i < views.size(); ++i) {
     if (slots[i].present && !slots[i].live) mutation.Delete(views[i], slots[i]);
   }
-  return mutation.Commit(write_options);
+  return mutation.Commit();
 }
 
 Status Keyspace::Impl::ReapCursors() {
   const int64_t now = Now();
-  BoundedIterator it(db, meta, layout::PrefixSuccessor(layout::kCursorPrefix));
+  BoundedIterator it(*this, meta, layout::PrefixSuccessor(layout::kCursorPrefix));
   rocksdb::WriteBatch batch;
   // Ids grow with time, so the oldest states come first: stop at a live one.
-  for (it->Seek(layout::kCursorPrefix); it->Valid() && batch.Count() < kReapPerRound; it->Next()) {
+  for (it.Seek(layout::kCursorPrefix); it.Valid() && batch.Count() < kReapPerRound; it.Next()) {
     layout::CursorState state;
-    if (layout::DecodeCursorState(it->value().ToStringView(), &state) &&
+    if (layout::DecodeCursorState(it.value(), &state) &&
         now - state.created_ms < options.cursor_lifetime_ms) {
       break;
     }
-    rocksdb::Status status = batch.Delete(meta, it->key());
+    rocksdb::Status status = batch.Delete(meta, it.key());
     if (!status.ok()) return IoError(status);
   }
-  if (!it->status().ok()) return IoError(it->status());
+  if (!it.status().ok()) return IoError(it.status());
   if (batch.Count() == 0) return Status();
   rocksdb::Status status = db->Write(write_options, &batch);
   return status.ok() ? Status() : IoError(status);
+}
+
+rocksdb::Status Keyspace::Impl::AppendDeleteAll(rocksdb::WriteBatch* batch) {
+  // Up to just past the last key of the data and of the index. The caller
+  // holds every stripe, so no key can appear beyond them meanwhile.
+  for (rocksdb::ColumnFamilyHandle* family : {data, expiry}) {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), family));
+    it->SeekToLast();
+    if (!it->status().ok()) return it->status();
+    if (!it->Valid()) continue;
+    std::string end = it->key().ToString();
+    end.push_back('\0');  // DeleteRange's end is exclusive.
+    rocksdb::Status status = batch->DeleteRange(family, rocksdb::Slice(), end);
+    if (!status.ok()) return status;
+  }
+  for (std::string_view count : {layout::kKeyCountKey, layout::kExpiringCountKey}) {
+    rocksdb::Status status = batch->Put(meta, count, layout::EncodeInt64(0));
+    if (!status.ok()) return status;
+  }
+  return rocksdb::Status::OK();
+}
+
+Status Keyspace::Impl::WriteWithCounts(rocksdb::WriteBatch* batch, int64_t key_delta,
+                                       int64_t expiring_delta, bool counts_reset) {
+  if (batch->Count() == 0) return Status();
+  rocksdb::Status status;
+  if (key_delta != 0) {
+    status = batch->Merge(meta, layout::kKeyCountKey, layout::EncodeInt64(key_delta));
+  }
+  if (status.ok() && expiring_delta != 0) {
+    status = batch->Merge(meta, layout::kExpiringCountKey, layout::EncodeInt64(expiring_delta));
+  }
+  if (status.ok()) status = db->Write(write_options, batch);
+  if (!status.ok()) return IoError(status);
+  // The caller still holds the locks of every key in the batch (all of them
+  // for a reset), so no other writer can look at the counts in between.
+  if (counts_reset) {
+    key_count = key_delta;
+    expiring_count = expiring_delta;
+  } else {
+    key_count += key_delta;
+    expiring_count += expiring_delta;
+  }
+  return Status();
+}
+
+Status Transaction::Commit() {
+  if (!failure.ok()) return failure;
+  rocksdb::WriteBatch* writes = batch.GetWriteBatch();
+  if (!flushed) return impl->WriteWithCounts(writes, key_delta, expiring_delta, false);
+  rocksdb::WriteBatch combined;
+  rocksdb::Status status = impl->AppendDeleteAll(&combined);
+  if (status.ok()) {
+    BatchCopier copier(*impl, &combined);
+    status = writes->Iterate(&copier);
+  }
+  if (!status.ok()) return IoError(status);
+  return impl->WriteWithCounts(&combined, key_delta, expiring_delta, /*counts_reset=*/true);
 }
 
 // --- Open and close ------------------------------------------------------------
@@ -565,6 +851,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
     }
     return IoError(status);
   }
+  impl->db_options = db_options;
   impl->data = handles[0];
   impl->expiry = handles[1];
   impl->meta = handles[2];
@@ -584,10 +871,10 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   // after the larger of it and the highest cursor still stored.
   uint64_t highest_stored = 0;
   {
-    BoundedIterator it(impl->db, impl->meta, layout::PrefixSuccessor(layout::kCursorPrefix));
-    it->SeekToLast();
-    if (it->Valid()) layout::ParseCursorKey(it->key().ToStringView(), &highest_stored);
-    if (!it->status().ok()) return IoError(it->status());
+    BoundedIterator it(*impl, impl->meta, layout::PrefixSuccessor(layout::kCursorPrefix));
+    it.SeekToLast();
+    if (it.Valid()) layout::ParseCursorKey(it.key(), &highest_stored);
+    if (!it.status().ok()) return IoError(it.status());
   }
   impl->last_cursor_id = std::max(static_cast<uint64_t>(last_cursor_id), highest_stored);
 
@@ -657,20 +944,34 @@ int64_t Keyspace::ExpireAtMs(std::string_view key) {
   return slot.value.expire_at_ms == 0 ? -1 : slot.value.expire_at_ms;
 }
 
+namespace {
+
+// A count as the calling thread sees it: inside a transaction, with the
+// transaction's own changes (and from zero after its FLUSH).
+uint64_t VisibleCount(int64_t stored, const Transaction* transaction, int64_t Transaction::*delta) {
+  if (transaction != nullptr) stored = (transaction->flushed ? 0 : stored) + transaction->*delta;
+  return static_cast<uint64_t>(std::max<int64_t>(0, stored));
+}
+
+}  // namespace
+
 uint64_t Keyspace::Size() const {
-  return static_cast<uint64_t>(std::max<int64_t>(0, impl_->key_count.load()));
+  return VisibleCount(impl_->key_count.load(), impl_->ActiveTransaction(), &Transaction::key_delta);
 }
 
 uint64_t Keyspace::ExpiringSize() const {
-  return static_cast<uint64_t>(std::max<int64_t>(0, impl_->expiring_count.load()));
+  return VisibleCount(impl_->expiring_count.load(), impl_->ActiveTransaction(),
+                      &Transaction::expiring_delta);
 }
 
 // --- Counters --------------------------------------------------------------
 
 Status Keyspace::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   Slot slot;
-  Status status = impl_->Load(key, NowMs(), &slot);
+  status = impl_->Load(key, NowMs(), &slot);
   if (!status.ok()) return status;
   int64_t current = 0;
   if (slot.live) {
@@ -682,17 +983,18 @@ Status Keyspace::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
     return Status(Code::kOverflow);
   }
   const int64_t expire_at = slot.live ? slot.value.expire_at_ms : 0;
-  Mutation mutation(impl_.get());
   mutation.Put(key, slot, MakeInt(current + delta, expire_at));
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   if (status.ok()) *result = current + delta;
   return status;
 }
 
 Status Keyspace::IncrByFloat(std::string_view key, long double delta, std::string* result) {
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   Slot slot;
-  Status status = impl_->Load(key, NowMs(), &slot);
+  status = impl_->Load(key, NowMs(), &slot);
   if (!status.ok()) return status;
   long double current = 0;
   if (slot.live) {
@@ -704,9 +1006,8 @@ Status Keyspace::IncrByFloat(std::string_view key, long double delta, std::strin
   if (std::isnan(sum) || std::isinf(sum)) return Status(Code::kNanOrInf);
   std::string text = FormatLongDoubleHuman(sum);
   const int64_t expire_at = slot.live ? slot.value.expire_at_ms : 0;
-  Mutation mutation(impl_.get());
   mutation.Put(key, slot, MakeString(text, expire_at));
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   if (status.ok()) *result = std::move(text);
   return status;
 }
@@ -716,10 +1017,12 @@ Status Keyspace::IncrByFloat(std::string_view key, long double delta, std::strin
 Status Keyspace::Set(std::string_view key, std::string_view value, const SetOptions& options,
                      SetResult* result) {
   *result = SetResult();
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   const int64_t now = NowMs();
   Slot slot;
-  Status status = impl_->Load(key, now, &slot);
+  status = impl_->Load(key, now, &slot);
   if (!status.ok()) return status;
   if (options.get_old && slot.live) result->old_value = slot.value.Text();
   if ((options.condition == SetCondition::kIfMissing && slot.live) ||
@@ -728,14 +1031,13 @@ Status Keyspace::Set(std::string_view key, std::string_view value, const SetOpti
   }
   const int64_t expire_at =
       options.keep_ttl && slot.live ? slot.value.expire_at_ms : options.expire_at_ms;
-  Mutation mutation(impl_.get());
   // A value born expired is never visible: store nothing (as ExpireAt does).
   if (IsExpired(expire_at, now)) {
     mutation.Delete(key, slot);
   } else {
     mutation.Put(key, slot, MakeString(value, expire_at));
   }
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   result->applied = status.ok();
   return status;
 }
@@ -751,14 +1053,15 @@ Status Keyspace::MSetNx(const std::vector<std::pair<std::string_view, std::strin
 }
 
 Status Keyspace::GetDel(std::string_view key, std::string* value) {
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   Slot slot;
-  Status status = impl_->Load(key, NowMs(), &slot);
+  status = impl_->Load(key, NowMs(), &slot);
   if (!status.ok()) return status;
   if (!slot.live) return Status(Code::kNotFound);
-  Mutation mutation(impl_.get());
   mutation.Delete(key, slot);
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   if (status.ok()) *value = slot.value.Text();
   return status;
 }
@@ -776,17 +1079,18 @@ Status Keyspace::Strlen(std::string_view key, int64_t* length) {
 Status Keyspace::Del(const std::vector<std::string_view>& keys, int64_t* deleted) {
   // A key named twice is deleted once and counted once, as in Redis.
   const std::vector<std::string_view> distinct = DistinctKeys(keys);
-  auto guard = impl_->locks.Lock(distinct);
-  std::vector<Slot> slots;
-  Status status = impl_->LoadMany(distinct, NowMs(), &slots);
-  if (!status.ok()) return status;
   Mutation mutation(impl_.get());
+  Status status = mutation.Lock(distinct);
+  if (!status.ok()) return status;
+  std::vector<Slot> slots;
+  status = impl_->LoadMany(distinct, NowMs(), &slots);
+  if (!status.ok()) return status;
   int64_t live = 0;
   for (size_t i = 0; i < distinct.size(); ++i) {
     if (slots[i].live) ++live;
     mutation.Delete(distinct[i], slots[i]);  // expired ones go too, uncounted.
   }
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   if (status.ok()) *deleted = live;
   return status;
 }
@@ -794,16 +1098,17 @@ Status Keyspace::Del(const std::vector<std::string_view>& keys, int64_t* deleted
 Status Keyspace::ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition condition,
                           bool* applied) {
   *applied = false;
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   const int64_t now = NowMs();
   Slot slot;
-  Status status = impl_->Load(key, now, &slot);
+  status = impl_->Load(key, now, &slot);
   if (!status.ok()) return status;
   // Redis checks the condition before the deletion of a past time.
   if (!slot.live || !ExpireConditionHolds(condition, slot.value.expire_at_ms, at_ms)) {
     return Status();
   }
-  Mutation mutation(impl_.get());
   if (at_ms <= now) {
     mutation.Delete(key, slot);
   } else {
@@ -811,69 +1116,52 @@ Status Keyspace::ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition c
     next.expire_at_ms = at_ms;
     mutation.Put(key, slot, next);
   }
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   *applied = status.ok();
   return status;
 }
 
 Status Keyspace::Persist(std::string_view key, bool* applied) {
   *applied = false;
-  auto guard = impl_->locks.Lock(key);
+  Mutation mutation(impl_.get());
+  Status status = mutation.Lock(key);
+  if (!status.ok()) return status;
   Slot slot;
-  Status status = impl_->Load(key, NowMs(), &slot);
+  status = impl_->Load(key, NowMs(), &slot);
   if (!status.ok()) return status;
   if (!slot.live || slot.value.expire_at_ms == 0) return Status();
   StoredValue next = slot.value;
   next.expire_at_ms = 0;
-  Mutation mutation(impl_.get());
   mutation.Put(key, slot, next);
-  status = mutation.Commit(impl_->write_options);
+  status = mutation.Commit();
   *applied = status.ok();
   return status;
 }
 
-// One batch whatever the size: a range deletion up to just past the last key
-// of the data and of the index, and the counts reset to zero. Holding every
-// stripe keeps all other writers (and the reaper) out meanwhile.
+// Holding every stripe keeps all other writers (and the reaper) out meanwhile.
 Status Keyspace::Flush() {
-  Impl& impl = *impl_;
-  auto guard = impl.locks.LockAll();
-  rocksdb::WriteBatch batch;
-  for (rocksdb::ColumnFamilyHandle* family : {impl.data, impl.expiry}) {
-    std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(rocksdb::ReadOptions(), family));
-    it->SeekToLast();
-    if (!it->status().ok()) return IoError(it->status());
-    if (!it->Valid()) continue;
-    std::string end = it->key().ToString();
-    end.push_back('\0');  // DeleteRange's end is exclusive.
-    rocksdb::Status status = batch.DeleteRange(family, rocksdb::Slice(), end);
-    if (!status.ok()) return IoError(status);
-  }
-  for (std::string_view count : {layout::kKeyCountKey, layout::kExpiringCountKey}) {
-    rocksdb::Status status = batch.Put(impl.meta, count, layout::EncodeInt64(0));
-    if (!status.ok()) return IoError(status);
-  }
-  rocksdb::Status status = impl.db->Write(impl.write_options, &batch);
-  if (!status.ok()) return IoError(status);
-  impl.key_count = 0;
-  impl.expiring_count = 0;
-  return Status();
+  Mutation mutation(impl_.get());
+  Status status = mutation.LockAll();
+  if (!status.ok()) return status;
+  mutation.DeleteAll();
+  return mutation.Commit();
 }
 
+// KEYS and SCAN note their failures with the transaction they may run in, as
+// Load does for the other reads: a transaction that met an I/O error writes
+// nothing.
 Status Keyspace::Keys(std::string_view pattern, std::vector<std::string>* keys) {
   keys->clear();
   const int64_t now = NowMs();
   const std::string_view prefix = GlobLiteralPrefix(pattern);
-  BoundedIterator it(impl_->db, impl_->data, layout::PrefixSuccessor(prefix));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    const std::string_view key = it->key().ToStringView();
+  BoundedIterator it(*impl_, impl_->data, layout::PrefixSuccessor(prefix));
+  for (it.Seek(prefix); it.Valid(); it.Next()) {
     bool visible = false;
-    Status status =
-        impl_->Visible(key, it->value().ToStringView(), pattern, std::nullopt, now, &visible);
-    if (!status.ok()) return status;
-    if (visible) keys->emplace_back(key);
+    Status status = impl_->Visible(it.key(), it.value(), pattern, std::nullopt, now, &visible);
+    if (!status.ok()) return impl_->Noted(status);
+    if (visible) keys->emplace_back(it.key());
   }
-  return it->status().ok() ? Status() : IoError(it->status());
+  return it.status().ok() ? Status() : impl_->Noted(IoError(it.status()));
 }
 
 Status Keyspace::Scan(uint64_t cursor, std::string_view pattern, int64_t count,
@@ -886,26 +1174,49 @@ Status Keyspace::Scan(uint64_t cursor, std::string_view pattern, int64_t count,
   if (cursor != 0) {
     std::string resume_at;
     Status status = impl_->LoadCursor(cursor, now, &resume_at);
-    if (!status.ok()) return status;
+    if (!status.ok()) return impl_->Noted(status);
     // The pattern may differ between steps; never go back before its prefix.
     start = std::max(start, resume_at);
   }
 
-  BoundedIterator it(impl_->db, impl_->data, layout::PrefixSuccessor(prefix));
+  BoundedIterator it(*impl_, impl_->data, layout::PrefixSuccessor(prefix));
   const int64_t budget = std::clamp<int64_t>(count, 1, kMaxScanCount);
   std::string last_key;
-  it->Seek(start);
-  for (int64_t examined = 0; it->Valid() && examined < budget; ++examined, it->Next()) {
-    const std::string_view key = it->key().ToStringView();
+  it.Seek(start);
+  for (int64_t examined = 0; it.Valid() && examined < budget; ++examined, it.Next()) {
     bool visible = false;
-    Status status = impl_->Visible(key, it->value().ToStringView(), pattern, type, now, &visible);
-    if (!status.ok()) return status;
-    if (visible) result->keys.emplace_back(key);
-    last_key.assign(key);
+    Status status = impl_->Visible(it.key(), it.value(), pattern, type, now, &visible);
+    if (!status.ok()) return impl_->Noted(status);
+    if (visible) result->keys.emplace_back(it.key());
+    last_key.assign(it.key());
   }
-  if (!it->status().ok()) return IoError(it->status());
-  if (!it->Valid()) return Status();  // the range is exhausted: next_cursor 0.
-  return impl_->SaveCursor(last_key, now, &result->next_cursor);
+  if (!it.status().ok()) return impl_->Noted(IoError(it.status()));
+  if (!it.Valid()) return Status();  // the range is exhausted: next_cursor 0.
+  return impl_->Noted(impl_->SaveCursor(last_key, now, &result->next_cursor));
+}
+
+// --- Transactions ----------------------------------------------------------
+
+Status Keyspace::Atomically(const std::vector<std::string_view>& keys, bool all_keys,
+                            const std::function<void()>& body) {
+  if (active_transaction != nullptr) {
+    return Status(Code::kIoError, "Atomically cannot run inside another Atomically");
+  }
+  Impl& impl = *impl_;
+  // Sorted stripes, taken all at once before the body: the body never locks,
+  // so two transactions (or a transaction and any other write) cannot
+  // deadlock. Released only after the commit, with the counts updated.
+  KeyLocks::Guard guard = all_keys ? impl.locks.LockAll() : impl.locks.Lock(keys);
+  Transaction transaction(&impl, keys, all_keys, impl.Now());
+  {
+    // Deactivated however the body ends; if it throws, nothing is written.
+    struct Activation {
+      explicit Activation(Transaction* transaction) { active_transaction = transaction; }
+      ~Activation() { active_transaction = nullptr; }
+    } activation(&transaction);
+    body();
+  }
+  return transaction.Commit();
 }
 
 }  // namespace tally::storage

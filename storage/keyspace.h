@@ -76,7 +76,18 @@ struct OpenStats {
 };
 
 enum class SetCondition { kAlways, kIfMissing /* NX */, kIfExists /* XX */ };
-enum class ExpireCondition { kAlways, kNX, kXX, kGT, kLT };
+// EXPIRE's NX/XX/GT/LT options. Every option that is set must hold, as in
+// Redis 7: NX, the key has no expiry; XX, it has one; GT/LT, the new time is
+// later/earlier than the current one, where no expiry counts as infinite (so
+// GT fails and LT holds for it). XX may combine with GT or LT; the command
+// layer rejects the combinations Redis rejects (NX with another, GT with LT).
+// The default, no option, always holds.
+struct ExpireCondition {
+  bool nx = false;
+  bool xx = false;
+  bool gt = false;
+  bool lt = false;
+};
 
 struct SetOptions {
   SetCondition condition = SetCondition::kAlways;
@@ -89,7 +100,7 @@ struct SetOptions {
 };
 
 struct SetResult {
-  bool applied = false;                 // false when NX/XX prevented the write.
+  bool applied = false;                  // false when NX/XX prevented the write.
   std::optional<std::string> old_value;  // filled when get_old and the key existed.
 };
 
@@ -161,9 +172,8 @@ class Keyspace {
   // Sets the absolute expiry (ms since epoch) subject to `condition`, as
   // EXPIRE/PEXPIRE/EXPIREAT/PEXPIREAT do; a time not in the future deletes
   // the key. *applied is false when the key is missing or the condition
-  // fails.
-  Status ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition condition,
-                  bool* applied);
+  // fails. The condition is checked and the expiry set under the key's lock.
+  Status ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition condition, bool* applied);
   // Removes the expiry; *applied is true if the key had one.
   Status Persist(std::string_view key, bool* applied);
   // Deletes every key.
@@ -179,10 +189,43 @@ class Keyspace {
   // returns those matching `pattern` (empty: all) and of type `type`
   // (nullopt: any). Every key that exists for the whole iteration is
   // returned at least once. Unknown cursors give kInvalidCursor.
-  Status Scan(uint64_t cursor, std::string_view pattern, int64_t count,
-              std::optional<KeyType> type, ScanResult* result);
+  Status Scan(uint64_t cursor, std::string_view pattern, int64_t count, std::optional<KeyType> type,
+              ScanResult* result);
 
-  // Milliseconds since the epoch by this keyspace's clock.
+  // --- Transactions (MULTI/EXEC) ------------------------------------------
+  // Runs `body` on the calling thread so that every keyspace operation it
+  // makes on this Keyspace from this thread is applied as one atomic RocksDB
+  // WriteBatch when `body` returns: other clients see all of it or none of
+  // it, and so does recovery after a crash.
+  //
+  // The stripes of `keys` (every stripe with `all_keys`) are locked, in
+  // order, before `body` runs and released after the commit, so no other
+  // write and no reaping of those keys interleaves. Inside `body`:
+  //  - operations see the effects of earlier ones (reads included: Get,
+  //    MGet, Exists, Type, TtlMs, Keys, Scan, Size);
+  //  - the clock stands still at the time `body` started, as in Redis 7's
+  //    EXEC, so a key cannot expire between two operations of the body;
+  //  - an operation that writes a key not in `keys` locks nothing (that
+  //    could deadlock) and writes nothing: it fails with kIoError, and the
+  //    whole transaction is abandoned. Callers must pass every key `body`
+  //    writes; Flush needs `all_keys`. Reads need no lock and may touch any
+  //    key, as outside a transaction;
+  //  - an operation's ordinary error (kNotInteger, kOverflow, ...) fails
+  //    that operation only; the others still commit (Redis's EXEC
+  //    semantics);
+  //  - an I/O error in any operation abandons the transaction: nothing is
+  //    written, and Atomically returns that error.
+  // Returns the status of the commit. A SCAN inside `body` stores its cursor
+  // state at once, outside the batch (cursors are bookkeeping, not keys).
+  // `body` must not call Atomically again (kIoError, body not run), and
+  // should not use another Keyspace's write operations (their locks are not
+  // ordered with these). If `body` throws, nothing is written and the
+  // exception propagates.
+  Status Atomically(const std::vector<std::string_view>& keys, bool all_keys,
+                    const std::function<void()>& body);
+
+  // Milliseconds since the epoch by this keyspace's clock (frozen inside
+  // Atomically's body).
   int64_t NowMs() const;
 
   // The WAL syncer for OpenOptions::durability. In kAlways mode a reply that

@@ -45,21 +45,11 @@ void ExpireGeneric(CommandContext& ctx, bool relative, ExpireUnit unit) {
   if (when > kMax - base) return ReplyInvalidExpireTime(ctx);
   when += base;
 
-  // XX may combine with GT or LT. GT already requires an existing expiry, so
-  // XX adds nothing to it; XX with LT is checked here.
-  ExpireCondition condition = nx   ? ExpireCondition::kNX
-                              : gt ? ExpireCondition::kGT
-                              : lt ? ExpireCondition::kLT
-                              : xx ? ExpireCondition::kXX
-                                   : ExpireCondition::kAlways;
+  // The keyspace checks every option under the key's lock (XX with GT or LT
+  // included).
+  const ExpireCondition condition{.nx = nx, .xx = xx, .gt = gt, .lt = lt};
   bool applied = false;
-  storage::Status status;
-  if (xx && lt) {
-    if (ctx.keyspace().TtlMs(ctx.arg(1)) == -1) return ctx.reply.Integer(0);
-    status = ctx.keyspace().ExpireAt(ctx.arg(1), when, ExpireCondition::kLT, &applied);
-  } else {
-    status = ctx.keyspace().ExpireAt(ctx.arg(1), when, condition, &applied);
-  }
+  storage::Status status = ctx.keyspace().ExpireAt(ctx.arg(1), when, condition, &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.Integer(applied ? 1 : 0);
 }

@@ -1,5 +1,7 @@
 #include "storage/key_locks.h"
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,4 +49,27 @@ TEST_CASE("key locks exclude each other and never deadlock", "[key_locks]") {
   for (auto& thread : threads) thread.join();
   CHECK(a == 3 * kRounds + kRounds / 100);
   CHECK(b == 2 * kRounds + kRounds / 100);
+}
+
+// A guard moved into another keeps the stripes held until the new owner lets
+// go; the moved-from and default guards release nothing.
+TEST_CASE("a moved key lock guard keeps holding its stripes", "[key_locks]") {
+  KeyLocks locks;
+  KeyLocks::Guard outer;
+  {
+    auto inner = locks.Lock("a");
+    outer = std::move(inner);
+  }
+  std::atomic<bool> locked{false};
+  std::thread waiter([&] {
+    auto guard = locks.Lock("a");
+    locked = true;
+  });
+  // Cannot fail spuriously: the waiter can only get in once `outer` lets go.
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(locked);
+  outer = KeyLocks::Guard();
+  waiter.join();
+  CHECK(locked);
+  auto again = locks.LockAll();  // every stripe is free again.
 }

@@ -102,7 +102,7 @@ TEST_CASE("counts stay exact under concurrent writes", "[keyspace][concurrency]"
             status = ks->MSet({{key, "1"}, {other, "2"}});
             break;
           case 4:
-            status = ks->ExpireAt(key, now + 1000, ExpireCondition::kAlways, &applied);
+            status = ks->ExpireAt(key, now + 1000, ExpireCondition{}, &applied);
             break;
           case 5:
             status = ks->Persist(other, &applied);

@@ -236,14 +236,14 @@ TEST_CASE("DBSIZE stays exact through a mix of writes and restarts", "[keyspace]
       }
       case 5: {
         bool applied = false;
-        REQUIRE_OK(ks->ExpireAt(key, now + 5000, ExpireCondition::kAlways, &applied));
+        REQUIRE_OK(ks->ExpireAt(key, now + 5000, ExpireCondition{}, &applied));
         CHECK(applied == (model.count(key) == 1));
         if (applied) model[key] = true;
         break;
       }
       case 6: {
         bool applied = false;
-        REQUIRE_OK(ks->ExpireAt(key, now - 1, ExpireCondition::kAlways, &applied));
+        REQUIRE_OK(ks->ExpireAt(key, now - 1, ExpireCondition{}, &applied));
         CHECK(applied == (model.erase(key) == 1));
         break;
       }

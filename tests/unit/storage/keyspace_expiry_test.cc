@@ -12,7 +12,7 @@ using tally::storage::testing::TestKeyspace;
 namespace {
 
 bool MustExpireAt(TestKeyspace& ks, std::string_view key, int64_t at_ms,
-                  ExpireCondition condition = ExpireCondition::kAlways) {
+                  ExpireCondition condition = {}) {
   bool applied = false;
   REQUIRE_OK(ks->ExpireAt(key, at_ms, condition, &applied));
   return applied;
@@ -140,36 +140,70 @@ TEST_CASE("EXPIRE's NX, XX, GT and LT conditions", "[keyspace][expiry]") {
   ks.Set("plain", "v");                // no expiry: an infinite TTL for GT/LT.
   ks.SetWithExpiry("ttl", "v", 1000);  // expires at now + 1000.
 
-  CHECK(MustExpireAt(ks, "plain", now + 500, ExpireCondition::kNX));
-  CHECK(MustExpireAt(ks, "plain", now + 600, ExpireCondition::kXX));
+  CHECK(MustExpireAt(ks, "plain", now + 500, ExpireCondition{.nx = true}));
+  CHECK(MustExpireAt(ks, "plain", now + 600, ExpireCondition{.xx = true}));
   CHECK(ks->ExpireAtMs("plain") == now + 600);
   bool applied = false;
   REQUIRE_OK(ks->Persist("plain", &applied));
   REQUIRE(applied);
 
-  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 500, ExpireCondition::kNX));
-  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, ExpireCondition::kXX));
+  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 500, ExpireCondition{.nx = true}));
+  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, ExpireCondition{.xx = true}));
   CHECK(ks->TtlMs("plain") == -1);
 
-  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, ExpireCondition::kGT));
-  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 1000, ExpireCondition::kGT));  // equal is not greater.
-  CHECK(MustExpireAt(ks, "ttl", now + 2000, ExpireCondition::kGT));
+  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, ExpireCondition{.gt = true}));
+  CHECK_FALSE(
+      MustExpireAt(ks, "ttl", now + 1000, ExpireCondition{.gt = true}));  // equal is not greater.
+  CHECK(MustExpireAt(ks, "ttl", now + 2000, ExpireCondition{.gt = true}));
   CHECK(ks->ExpireAtMs("ttl") == now + 2000);
 
-  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 3000, ExpireCondition::kLT));
-  CHECK(MustExpireAt(ks, "ttl", now + 1500, ExpireCondition::kLT));
+  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 3000, ExpireCondition{.lt = true}));
+  CHECK(MustExpireAt(ks, "ttl", now + 1500, ExpireCondition{.lt = true}));
   CHECK(ks->ExpireAtMs("ttl") == now + 1500);
-  CHECK(MustExpireAt(ks, "plain", now + 9000, ExpireCondition::kLT));
+  CHECK(MustExpireAt(ks, "plain", now + 9000, ExpireCondition{.lt = true}));
   CHECK(ks->ExpireAtMs("plain") == now + 9000);
 
   // The condition is checked before a past time deletes the key, as in Redis.
-  CHECK_FALSE(MustExpireAt(ks, "ttl", now - 1, ExpireCondition::kNX));
+  CHECK_FALSE(MustExpireAt(ks, "ttl", now - 1, ExpireCondition{.nx = true}));
   CHECK(ks.Get("ttl") == "v");
-  CHECK(MustExpireAt(ks, "ttl", now - 1, ExpireCondition::kLT));
+  CHECK(MustExpireAt(ks, "ttl", now - 1, ExpireCondition{.lt = true}));
   CHECK(ks.Missing("ttl"));
 
   CHECK(ks->Size() == 1);
   CHECK(ks->ExpiringSize() == 1);
+}
+
+// Redis 7 lets XX combine with GT or LT; each option must hold, checked
+// together under the key's lock.
+TEST_CASE("EXPIRE's XX combined with GT or LT", "[keyspace][expiry]") {
+  TestKeyspace ks;
+  const int64_t now = ks->NowMs();
+  ks.Set("plain", "v");
+  ks.SetWithExpiry("ttl", "v", 1000);
+  const ExpireCondition xx_lt{.xx = true, .lt = true};
+  const ExpireCondition xx_gt{.xx = true, .gt = true};
+
+  // LT alone holds for a key without expiry (infinite TTL); XX forbids it.
+  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, xx_lt));
+  CHECK(ks->TtlMs("plain") == -1);
+  CHECK_FALSE(MustExpireAt(ks, "plain", now + 500, xx_gt));
+  CHECK(ks->TtlMs("plain") == -1);
+
+  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 1500, xx_lt));
+  CHECK(MustExpireAt(ks, "ttl", now + 800, xx_lt));
+  CHECK(ks->ExpireAtMs("ttl") == now + 800);
+  CHECK_FALSE(MustExpireAt(ks, "ttl", now + 700, xx_gt));
+  CHECK(MustExpireAt(ks, "ttl", now + 900, xx_gt));
+  CHECK(ks->ExpireAtMs("ttl") == now + 900);
+  CHECK_FALSE(MustExpireAt(ks, "missing", now + 900, xx_lt));
+
+  // A past time deletes the key only when the conditions hold.
+  CHECK_FALSE(MustExpireAt(ks, "plain", now - 1, xx_lt));
+  CHECK(ks.Get("plain") == "v");
+  CHECK(MustExpireAt(ks, "ttl", now - 1, xx_lt));
+  CHECK(ks.Missing("ttl"));
+  CHECK(ks->Size() == 1);
+  CHECK(ks->ExpiringSize() == 0);
 }
 
 TEST_CASE("PERSIST removes the TTL once", "[keyspace][expiry]") {
@@ -199,7 +233,7 @@ TEST_CASE("the reaper deletes expired keys and the counts follow", "[keyspace][e
 
   // Renewed just before the deadline: the reaper must not take it.
   bool applied = false;
-  REQUIRE_OK(ks->ExpireAt("short:7", ks->NowMs() + 100'000, ExpireCondition::kAlways, &applied));
+  REQUIRE_OK(ks->ExpireAt("short:7", ks->NowMs() + 100'000, ExpireCondition{}, &applied));
 
   ks.Advance(100);
   REQUIRE(WaitForSize(ks, 22));
