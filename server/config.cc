@@ -134,6 +134,42 @@ const std::vector<Setting> kSettings = {
     {"appendfsync", "Alias of durability, with Redis's spelling (no = none).", false, false,
      [](const Config& c) { return c.durability == "none" ? std::string("no") : c.durability; },
      SetDurability},
+    {"http-port", "TCP port for the Upstash-compatible REST API; 0 (default) turns it off.", false,
+     false, [](const Config& c) { return std::to_string(c.http_port); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       int64_t port;
+       if (auto err = SetInt(v, 0, 65535, &port)) return err;
+       c.http_port = static_cast<int>(port);
+       return std::nullopt;
+     }},
+    {"http-bind", "Addresses for the REST API (space separated); default: those of bind.", false,
+     false, [](const Config& c) { return c.http_bind.empty() ? c.bind : c.http_bind; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.http_bind = std::string(v);
+       return std::nullopt;
+     }},
+    {"http-token",
+     "Bearer tokens for the REST API (comma or space separated); empty: requirepass. Without "
+     "either, the REST API listens on loopback addresses only.",
+     true, true, [](const Config& c) { return c.http_token; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.http_token = std::string(v);
+       return std::nullopt;
+     }},
+    {"http-readonly-token", "REST API tokens that may run read-only commands only.", true, true,
+     [](const Config& c) { return c.http_readonly_token; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.http_readonly_token = std::string(v);
+       return std::nullopt;
+     }},
+    {"http-max-body-size", "Largest REST request body, e.g. 10mb (default).", true, false,
+     [](const Config& c) { return std::to_string(c.http_max_body_size); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       auto bytes = ParseMemory(v);
+       if (!bytes || *bytes < 1024) return "argument must be a memory value >= 1kb";
+       c.http_max_body_size = *bytes;
+       return std::nullopt;
+     }},
 };
 
 std::optional<std::string> ApplySetting(Config* config, std::string_view name,
@@ -184,10 +220,11 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     if (words.size() < 2) {
       return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' needs a value";
     }
-    // Only bind takes several words; others must have exactly one value.
+    // Only address and token lists take several words; others exactly one.
     std::string value = words[1];
     if (words.size() > 2) {
-      if (!EqualsNoCase(words[0], "bind")) {
+      if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
+          !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] +
                "' takes one value";
       }

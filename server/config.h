@@ -25,6 +25,13 @@ struct Config {
   // always: reply only after the write is fsynced (group commit);
   // everysec: fsync about once a second; none: the OS decides.
   std::string durability = "always";
+  // The Upstash-compatible REST front end (server/http/), off while
+  // http_port is 0. An empty http_bind means the RESP bind addresses.
+  int http_port = 0;
+  std::string http_bind;
+  std::string http_token;           // comma/space separated; empty: requirepass
+  std::string http_readonly_token;  // tokens that may only read
+  int64_t http_max_body_size = 10LL * 1024 * 1024;
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 

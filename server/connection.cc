@@ -30,15 +30,31 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& serve
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
   server_.stats.connected_clients.fetch_add(1);
   server_.stats.connections_received.fetch_add(1);
+  // What CLIENT LIST shows of this connection.
+  ClientRecord& record = *client_.record;
+  record.id = client_.id;
+  record.addr = peer_;
+  auto local = socket_.local_endpoint(ec);
+  if (!ec) record.laddr = local.address().to_string() + ":" + std::to_string(local.port());
+  record.fd = socket_.native_handle();
+  record.created_ms = MonotonicMs();
+  record.last_active_ms = record.created_ms;
 }
 
 Connection::~Connection() {
+  server_.clients.Remove(client_.id);
   server_.stats.connected_clients.fetch_sub(1);
   spdlog::debug("client {} ({}) closed", client_.id, peer_);
 }
 
 void Connection::Start() {
   spdlog::debug("client {} connected from {}", client_.id, peer_);
+  // CLIENT KILL from another connection stops this one; weak, so the
+  // registry never keeps a closed connection alive.
+  client_.record->kill = [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->Stop();
+  };
+  server_.clients.Add(client_.record);
   input_.resize(kReadChunk);
   ReadMore();
 }
@@ -110,7 +126,10 @@ void Connection::WriteWhenDurable() {
   const uint64_t sequence = syncer.VisibleSequence();
   if (sequence <= syncer.DurableSequence()) return Write();
   writing_ = true;  // the output is spoken for: Stop() must wait for it.
-  syncer.WhenDurable(sequence, [self = shared_from_this()](bool durable) {
+  // The wait counts as work for this connection's io_context, so at shutdown
+  // run() cannot return (and the context go away) before the syncer calls back.
+  auto work = boost::asio::make_work_guard(socket_.get_executor());
+  syncer.WhenDurable(sequence, [self = shared_from_this(), work = std::move(work)](bool durable) {
     boost::asio::post(self->socket_.get_executor(), [self, durable] {
       if (!durable) {
         // The fsync failed, so these writes might not survive a power loss:

@@ -2,9 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <exception>
+#include <optional>
 
-#include "server/command_table.h"
+#include "server/commands/commands.h"
 
 namespace tally::server {
 namespace {
@@ -26,29 +28,101 @@ std::string UnknownCommandError(const std::vector<std::string>& args) {
          "', with args beginning with: " + listed;
 }
 
+// "unknown subcommand 'foo'. Try CLIENT HELP."
+std::string UnknownSubcommandError(const CommandSpec& container, std::string_view sub) {
+  std::string upper(container.name);
+  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return "ERR unknown subcommand '" + std::string(UpToNul(sub).substr(0, 128)) + "'. Try " + upper +
+         " HELP.";
+}
+
+std::string ArityError(const CommandSpec& spec) {
+  return "ERR wrong number of arguments for '" + std::string(spec.name) + "' command";
+}
+
+// A command refused before it runs. Inside MULTI the refusal also dooms the
+// transaction, and a refused EXEC discards it at once, as Redis's
+// rejectCommand does.
+void Reject(ClientState& client, protocol::ReplyWriter& reply, const CommandSpec* spec,
+            std::string_view error) {
+  if (!client.transaction.active) return reply.Error(error);
+  if (spec != nullptr && spec->handler == commands::Exec) {
+    commands::DiscardTransaction(client);
+    if (error.starts_with("ERR ")) error.remove_prefix(4);
+    return reply.Error("EXECABORT Transaction discarded because of: " + std::string(error));
+  }
+  client.transaction.failed = true;
+  reply.Error(error);
+}
+
+void TouchWatchedKeys(const CommandSpec& spec, const CommandContext& ctx) {
+  if (spec.flags & kTouchesAllKeys) return ctx.server.watches.TouchAll();
+  std::vector<std::string_view> keys;
+  for (size_t i : KeyIndexes(spec, ctx.argc())) keys.push_back(ctx.args[i]);
+  ctx.server.watches.Touch(keys);
+}
+
+// Resolves, checks and runs (or queues) one command, appending its reply.
+void DispatchCommand(std::vector<std::string>& args, ClientState& client,
+                     protocol::ReplyWriter& reply, ServerContext& server) {
+  const CommandSpec* spec = FindCommand(args[0]);
+  if (spec == nullptr) return Reject(client, reply, nullptr, UnknownCommandError(args));
+  if (!ArityMatches(*spec, args.size())) return Reject(client, reply, spec, ArityError(*spec));
+  if (args.size() >= 2 && HasSubcommands(*spec)) {
+    const CommandSpec* sub = FindSubcommand(*spec, args[1]);
+    if (sub == nullptr) {
+      return Reject(client, reply, spec, UnknownSubcommandError(*spec, args[1]));
+    }
+    if (!ArityMatches(*sub, args.size())) return Reject(client, reply, sub, ArityError(*sub));
+    spec = sub;
+  }
+  client.record->last_command.store(spec, std::memory_order_relaxed);
+  if (!client.authenticated && !(spec->flags & kNoAuth)) {
+    return Reject(client, reply, spec, "NOAUTH Authentication required.");
+  }
+  if (client.transaction.active && !(spec->flags & kNotQueued)) {
+    if (spec->flags & kNoMulti) {
+      return Reject(client, reply, spec, "ERR Command not allowed inside a transaction");
+    }
+    client.transaction.queued.push_back({spec, std::move(args)});
+    client.record->multi_queued.store(static_cast<int>(client.transaction.queued.size()),
+                                      std::memory_order_relaxed);
+    return reply.Simple("QUEUED");
+  }
+  CommandContext ctx{args, reply, client, server};
+  if (spec->flags & (kWrite | kReadonly)) {
+    InFlightCommands::Scope in_flight(server.in_flight);
+    return RunCommand(*spec, ctx);
+  }
+  RunCommand(*spec, ctx);
+}
+
 }  // namespace
 
-void Dispatch(std::vector<std::string>& args, ClientState& client, protocol::ReplyWriter& reply,
-              ServerContext& server) {
-  const CommandSpec* spec = FindCommand(args[0]);
-  if (spec == nullptr) return reply.Error(UnknownCommandError(args));
-  if (!ArityMatches(*spec, args.size())) {
-    return reply.Error("ERR wrong number of arguments for '" + std::string(spec->name) +
-                       "' command");
-  }
-  if (!client.authenticated && !(spec->flags & kNoAuth)) {
-    return reply.Error("NOAUTH Authentication required.");
-  }
-  server.stats.commands_processed.fetch_add(1, std::memory_order_relaxed);
-  CommandContext ctx{args, reply, client, server};
+void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
+  if ((spec.flags & kWrite) && !ctx.server.watches.empty()) TouchWatchedKeys(spec, ctx);
+  ctx.server.stats.commands_processed.fetch_add(1, std::memory_order_relaxed);
   try {
-    spec->handler(ctx);
+    spec.handler(ctx);
   } catch (const std::exception& e) {
     // A bug or resource failure in one command must not take the server (or
     // this connection) down; report it like Redis reports internal errors.
-    spdlog::error("command '{}' failed: {}", spec->name, e.what());
-    reply.Error(std::string("ERR internal error: ") + e.what());
+    spdlog::error("command '{}' failed: {}", spec.name, e.what());
+    ctx.reply.Error(std::string("ERR internal error: ") + e.what());
   }
+}
+
+void Dispatch(std::vector<std::string>& args, ClientState& client, protocol::ReplyWriter& reply,
+              ServerContext& server) {
+  client.record->last_active_ms.store(MonotonicMs(), std::memory_order_relaxed);
+  std::string* out = reply.buffer();
+  const size_t reply_start = out->size();
+  DispatchCommand(args, client, reply, server);
+  // CLIENT REPLY OFF / SKIP: the command ran, its reply is dropped. As in
+  // Redis's resetClient, a SKIP takes effect for the command after it.
+  if (client.reply_off || client.reply_skip) out->resize(reply_start);
+  client.reply_skip = client.reply_skip_next;
+  client.reply_skip_next = false;
 }
 
 }  // namespace tally::server

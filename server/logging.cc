@@ -12,12 +12,15 @@ std::optional<std::string> SetupLogging(const std::string& logfile, const std::s
         logfile.empty() ? spdlog::stderr_logger_mt("tally")
                         : spdlog::basic_logger_mt("tally", logfile, /*truncate=*/false);
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %P %^%l%$ %v");
-    // Errors must reach the file even if the process dies right after.
-    logger->flush_on(spdlog::level::warn);
+    // Log lines are rare below debug level (start-up, shutdown, problems), and
+    // operators and scripts tail the file: write each one out at once. Debug
+    // lines (per connection) are flushed once a second.
+    logger->flush_on(spdlog::level::info);
     spdlog::set_default_logger(logger);
   } catch (const spdlog::spdlog_ex& e) {
     return std::string("cannot open log file '") + logfile + "': " + e.what();
   }
+  spdlog::flush_every(std::chrono::seconds(1));
   ApplyLogLevel(level);
   return std::nullopt;
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "server/connection.h"
+#include "server/http/http_front_end.h"
 
 namespace tally::server {
 
@@ -53,6 +54,12 @@ std::optional<std::string> Server::Listen() {
     acceptors_.push_back(std::move(acceptor));
   }
   if (acceptors_.empty()) return "no bind address configured";
+  if (config_.http_port != 0) {
+    std::vector<asio::io_context*> contexts;
+    for (auto& context : contexts_) contexts.push_back(context.get());
+    http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts));
+    if (auto err = http_->Listen()) return err;
+  }
   return std::nullopt;
 }
 
@@ -87,6 +94,7 @@ void Server::Run() {
     RequestShutdown();
   });
   for (auto& acceptor : acceptors_) Accept(*acceptor);
+  if (http_) http_->Start();
 
   std::vector<std::thread> threads;
   for (size_t i = 1; i < contexts_.size(); ++i) {
@@ -106,6 +114,7 @@ void Server::StopEverything() {
   boost::system::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   signals_->cancel(ignored);
+  if (http_) http_->Stop();
   {
     std::lock_guard lock(connections_mu_);
     for (auto& weak : connections_) {

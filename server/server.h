@@ -22,6 +22,9 @@
 namespace tally::server {
 
 class Connection;
+namespace http {
+class HttpFrontEnd;
+}
 
 class Server {
  public:
@@ -49,6 +52,7 @@ class Server {
   std::vector<WorkGuard> work_guards_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::unique_ptr<http::HttpFrontEnd> http_;  // the REST API, when http-port is set
   size_t next_context_ = 0;
 
   std::mutex connections_mu_;

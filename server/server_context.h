@@ -8,7 +8,11 @@
 #include <cstdint>
 #include <functional>
 
+#include "server/client_registry.h"
 #include "server/config.h"
+#include "server/in_flight_commands.h"
+#include "server/ops_meter.h"
+#include "server/watch_registry.h"
 #include "storage/keyspace.h"
 
 namespace tally::server {
@@ -19,6 +23,12 @@ struct ServerStats {
   std::atomic<int64_t> connected_clients{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
+  OpsMeter ops_meter;  // instantaneous_ops_per_sec
+  // Unix seconds when the server started: LASTSAVE until the first
+  // checkpoint (SAVE/BGSAVE).
+  std::atomic<int64_t> last_save_unix{std::chrono::duration_cast<std::chrono::seconds>(
+                                          std::chrono::system_clock::now().time_since_epoch())
+                                          .count()};
 };
 
 struct ServerContext {
@@ -29,6 +39,9 @@ struct ServerContext {
   ServerStats stats;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> next_client_id{1};
+  ClientRegistry clients;      // CLIENT LIST / KILL
+  WatchRegistry watches;       // WATCH
+  InFlightCommands in_flight;  // WATCH waits for these
   // Stops accepting, lets in-flight commands finish and closes the keyspace.
   std::function<void()> request_shutdown;
 };

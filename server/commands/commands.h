@@ -2,6 +2,8 @@
 // server/command_table.cc wires names, arity and flags to these.
 #pragma once
 
+#include <string_view>
+
 #include "server/command_context.h"
 
 namespace tally::server::commands {
@@ -48,9 +50,70 @@ void Echo(CommandContext& ctx);
 void Quit(CommandContext& ctx);
 void Select(CommandContext& ctx);
 void Auth(CommandContext& ctx);
+// AUTH's check, shared with HELLO ... AUTH: authenticates the client or
+// replies WRONGPASS and returns false.
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password);
+
+// client_commands.cc: the handshake and per-connection settings.
+void Hello(CommandContext& ctx);
+void Reset(CommandContext& ctx);
+void ClientId(CommandContext& ctx);
+void ClientInfo(CommandContext& ctx);
+void ClientList(CommandContext& ctx);
+void ClientGetName(CommandContext& ctx);
+void ClientSetName(CommandContext& ctx);
+void ClientSetInfo(CommandContext& ctx);
+void ClientKill(CommandContext& ctx);
+void ClientReply(CommandContext& ctx);
+void ClientNoEvict(CommandContext& ctx);
+void ClientNoTouch(CommandContext& ctx);
+void ClientHelp(CommandContext& ctx);
+
+// transaction_commands.cc
+void Multi(CommandContext& ctx);
+void Exec(CommandContext& ctx);
+void Discard(CommandContext& ctx);
+void Watch(CommandContext& ctx);
+void Unwatch(CommandContext& ctx);
+// Leaves MULTI state and forgets watched keys (DISCARD, a refused EXEC, RESET).
+void DiscardTransaction(ClientState& client);
+
+// introspection_commands.cc: COMMAND, OBJECT, MEMORY.
+void Command(CommandContext& ctx);
+void CommandCount(CommandContext& ctx);
+void CommandList(CommandContext& ctx);
+void CommandInfo(CommandContext& ctx);
+void CommandDocs(CommandContext& ctx);
+void CommandGetKeys(CommandContext& ctx);
+void CommandGetKeysAndFlags(CommandContext& ctx);
+void CommandHelp(CommandContext& ctx);
+void ObjectEncoding(CommandContext& ctx);
+void ObjectFreq(CommandContext& ctx);
+void ObjectIdleTime(CommandContext& ctx);
+void ObjectRefCount(CommandContext& ctx);
+void ObjectHelp(CommandContext& ctx);
+void MemoryUsage(CommandContext& ctx);
+void MemoryHelp(CommandContext& ctx);
+
+// info_command.cc
+void Info(CommandContext& ctx);
+
+// persistence_commands.cc: checkpoints.
+void Save(CommandContext& ctx);
+void BgSave(CommandContext& ctx);
 
 // server_commands.cc
 void Shutdown(CommandContext& ctx);
-void Config(CommandContext& ctx);
+void ConfigGet(CommandContext& ctx);
+void ConfigSet(CommandContext& ctx);
+void ConfigResetStat(CommandContext& ctx);
+void ConfigHelp(CommandContext& ctx);
+void Time(CommandContext& ctx);
+void LastSave(CommandContext& ctx);
+void Wait(CommandContext& ctx);
+void FunctionFlush(CommandContext& ctx);
+void FunctionHelp(CommandContext& ctx);
+void ScriptFlush(CommandContext& ctx);
+void ScriptHelp(CommandContext& ctx);
 
 }  // namespace tally::server::commands

@@ -1,6 +1,7 @@
 #include "server/commands/common.h"
 
 #include <cctype>
+#include <chrono>
 #include <string>
 
 #include "storage/numbers.h"
@@ -53,6 +54,13 @@ void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
     case Code::kIoError:
       ctx.reply.Error("ERR storage error: " + status.message());
       return;
+    case Code::kDiskError:
+      ctx.reply.Error("MISCONF Errors writing to the data directory: " + status.message() +
+                      ". Writes are refused until the disk is writable again; reads keep working.");
+      return;
+    case Code::kBusy:
+      ctx.reply.Error("ERR Background save already in progress");
+      return;
   }
 }
 
@@ -71,6 +79,21 @@ std::string CommandName(const CommandContext& ctx) {
   std::string name(ctx.args[0]);
   for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return name;
+}
+
+int64_t LastSaveUnixSeconds(ServerContext& server) {
+  const int64_t checkpoint = server.keyspace.LastCheckpointUnixTime();
+  return checkpoint != 0 ? checkpoint : server.stats.last_save_unix.load(std::memory_order_relaxed);
+}
+
+void ReplyHelp(CommandContext& ctx, std::string_view command,
+               std::initializer_list<std::string_view> lines) {
+  ctx.reply.ArrayHeader(lines.size() + 3);
+  ctx.reply.Simple(std::string(command) +
+                   " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:");
+  for (auto line : lines) ctx.reply.Simple(line);
+  ctx.reply.Simple("HELP");
+  ctx.reply.Simple("    Prints this help.");
 }
 
 }  // namespace tally::server

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,16 @@ std::vector<std::string_view> ArgsFrom(const CommandContext& ctx, size_t first, 
 
 // Lower-case name of the running command, as Redis prints it in errors.
 std::string CommandName(const CommandContext& ctx);
+
+// LASTSAVE's and INFO's rdb_last_save_time: when the last successful
+// checkpoint (SAVE/BGSAVE) finished, or the server's start time if none has,
+// as in Redis.
+int64_t LastSaveUnixSeconds(ServerContext& server);
+
+// A HELP subcommand's reply in Redis's layout: "<COMMAND> <subcommand> ...
+// Subcommands are:", then `lines` (each syntax line followed by its indented
+// description), then HELP's own entry.
+void ReplyHelp(CommandContext& ctx, std::string_view command,
+               std::initializer_list<std::string_view> lines);
 
 }  // namespace tally::server

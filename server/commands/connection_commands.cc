@@ -1,4 +1,5 @@
-// Connection-level commands: PING, ECHO, QUIT, SELECT, AUTH.
+// Connection-level commands: PING, ECHO, QUIT, SELECT, AUTH. HELLO, CLIENT and
+// RESET live in client_commands.cc.
 #include <openssl/crypto.h>
 
 #include "server/commands/commands.h"
@@ -24,9 +25,15 @@ void Quit(CommandContext& ctx) {
 
 // One database (0): Tally keeps a single keyspace per server.
 void Select(CommandContext& ctx) {
-  auto id = ParseInt64(ctx.arg(1));
-  if (!id || *id < INT32_MIN || *id > INT32_MAX) return ctx.reply.Error("ERR invalid DB index");
-  if (*id != 0) return ctx.reply.Error("ERR DB index is out of range");
+  // Redis 7.0 parses the index with getIntFromObjectOrReply, whose errors
+  // distinguish "not a number" from "not an int".
+  int64_t id;
+  if (!ParseIntegerArg(ctx, ctx.arg(1), &id)) return;
+  if (id < INT32_MIN || id > INT32_MAX) {
+    return ctx.reply.Error(
+        "ERR value is out of range, value must between -2147483648 and 2147483647");
+  }
+  if (id != 0) return ctx.reply.Error("ERR DB index is out of range");
   ctx.reply.Ok();
 }
 
@@ -41,16 +48,21 @@ void Auth(CommandContext& ctx) {
         "Are you sure your configuration is correct?");
   }
   std::string_view user = ctx.argc() == 3 ? ctx.arg(1) : std::string_view("default");
-  std::string_view given = ctx.arg(ctx.argc() - 1);
+  if (Authenticate(ctx, user, ctx.arg(ctx.argc() - 1))) ctx.reply.Ok();
+}
+
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view given) {
+  const std::string password = ctx.server.config.Snapshot().requirepass;
   // Compare in constant time so response timing does not leak the password.
   bool ok = user == "default" &&
             (password.empty() || (given.size() == password.size() &&
                                   CRYPTO_memcmp(given.data(), password.data(), given.size()) == 0));
   if (!ok) {
-    return ctx.reply.Error("WRONGPASS invalid username-password pair or user is disabled.");
+    ctx.reply.Error("WRONGPASS invalid username-password pair or user is disabled.");
+    return false;
   }
   ctx.client.authenticated = true;
-  ctx.reply.Ok();
+  return true;
 }
 
 }  // namespace tally::server::commands
