@@ -1,0 +1,98 @@
+#include "server/http/http_front_end.h"
+
+#include <spdlog/spdlog.h>
+
+#include <sstream>
+
+#include "server/http/access.h"
+#include "server/http/http_session.h"
+
+namespace tally::server::http {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+HttpFrontEnd::HttpFrontEnd(const Config& config, ServerContext& server,
+                           std::vector<asio::io_context*> contexts)
+    : config_(config), server_(server), contexts_(std::move(contexts)) {}
+
+HttpFrontEnd::~HttpFrontEnd() = default;
+
+std::optional<std::string> HttpFrontEnd::Listen() {
+  const std::string& bind = config_.http_bind.empty() ? config_.bind : config_.http_bind;
+  std::vector<tcp::endpoint> endpoints;
+  std::istringstream addresses(bind);
+  std::string address;
+  while (addresses >> address) {
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(address, ec);
+    if (ec) return "invalid http-bind address '" + address + "'";
+    if (!ip.is_loopback()) loopback_only_ = false;
+    endpoints.emplace_back(ip, static_cast<unsigned short>(config_.http_port));
+  }
+  if (endpoints.empty()) return "no http-bind address configured";
+  // Tokens may also be set later with CONFIG SET, but a REST API reachable
+  // from other machines must never start open, not even for a moment.
+  if (!loopback_only_ && HttpTokens::FromConfig(config_).open()) {
+    return "refusing to serve the REST API on " + bind +
+           " without a token: set http-token (or requirepass), or bind it to a loopback "
+           "address with http-bind 127.0.0.1";
+  }
+  for (const auto& endpoint : endpoints) {
+    boost::system::error_code ec;
+    auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      return "cannot listen for HTTP on " + endpoint.address().to_string() + ":" +
+             std::to_string(endpoint.port()) + ": " + ec.message();
+    }
+    acceptors_.push_back(std::move(acceptor));
+  }
+  spdlog::info("REST API (Upstash-compatible) on {} port {}", bind, config_.http_port);
+  return std::nullopt;
+}
+
+void HttpFrontEnd::Start() {
+  for (auto& acceptor : acceptors_) Accept(*acceptor);
+}
+
+void HttpFrontEnd::Accept(tcp::acceptor& acceptor) {
+  asio::io_context& target = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  acceptor.async_accept(
+      target, [this, &acceptor, &target](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          spdlog::warn("HTTP accept failed: {}", ec.message());
+        } else if (!stopping_) {
+          auto session = std::make_shared<HttpSession>(std::move(socket), server_, loopback_only_);
+          {
+            std::lock_guard lock(sessions_mu_);
+            // Drop entries of closed sessions now and then so the list stays small.
+            if (sessions_.size() > 64 && sessions_.size() % 64 == 0) {
+              std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
+            }
+            sessions_.push_back(session);
+          }
+          // The session's first operation must start on its own thread.
+          asio::post(target, [session] { session->Start(); });
+        }
+        Accept(acceptor);
+      });
+}
+
+void HttpFrontEnd::Stop() {
+  stopping_ = true;
+  boost::system::error_code ignored;
+  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  std::lock_guard lock(sessions_mu_);
+  for (auto& weak : sessions_) {
+    if (auto session = weak.lock()) session->Stop();
+  }
+  sessions_.clear();
+}
+
+}  // namespace tally::server::http
