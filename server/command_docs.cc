@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "server/text.h"
+
 namespace tally::server {
 namespace {
 
@@ -79,7 +81,7 @@ class ArgParser {
         if (!Consume(")")) return std::nullopt;
       } else if (arg.token.empty() && IsToken(word)) {
         arg.token = std::string(word);
-        arg.name = Lower(word);
+        arg.name = ToLower(word);
         arg.type = "pure-token";
       } else {
         SetNameAndType(word, &arg);
@@ -93,12 +95,6 @@ class ArgParser {
   static bool IsToken(std::string_view word) {
     return std::all_of(word.begin(), word.end(),
                        [](char c) { return (c >= 'A' && c <= 'Z') || c == '-' || c == '_'; });
-  }
-
-  static std::string Lower(std::string_view word) {
-    std::string out(word);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
   }
 
   // "name:type" when the suffix is a type; "ip:port" stays a name.

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "server/commands/commands.h"
+#include "server/text.h"
 
 namespace tally::server {
 namespace {
@@ -121,12 +122,6 @@ const std::vector<CommandSpec> kCommands = {
 };
 // clang-format on
 
-std::string Lower(std::string_view name) {
-  std::string out(name);
-  for (auto& ch : out) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return out;
-}
-
 struct Indexes {
   std::unordered_map<std::string, const CommandSpec*> by_full_name;  // "get", "config|get"
   std::unordered_map<const CommandSpec*, std::vector<const CommandSpec*>> subcommands;
@@ -162,7 +157,7 @@ const std::vector<CommandSpec>& AllCommands() { return kCommands; }
 const CommandSpec* FindCommandByFullName(std::string_view name) {
   if (name.size() > 64) return nullptr;  // longer than any command name
   const auto& index = GetIndexes().by_full_name;
-  auto it = index.find(Lower(name));
+  auto it = index.find(ToLower(name));
   return it == index.end() ? nullptr : it->second;
 }
 

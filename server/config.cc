@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "protocol/request_parser.h"
+#include "server/text.h"
 #include "storage/numbers.h"
 #include "storage/wal_syncer.h"
 
@@ -13,17 +14,6 @@ namespace tally::server {
 namespace {
 
 namespace po = boost::program_options;
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 std::optional<std::string> SetInt(std::string_view value, int64_t min, int64_t max,
                                   int64_t* out) {

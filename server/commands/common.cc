@@ -8,17 +8,6 @@
 
 namespace tally::server {
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool ParseIntegerArg(CommandContext& ctx, std::string_view text, int64_t* out) {
   auto value = ParseInt64(text);
   if (!value) {
@@ -76,9 +65,7 @@ std::vector<std::string_view> ArgsFrom(const CommandContext& ctx, size_t first, 
 }
 
 std::string CommandName(const CommandContext& ctx) {
-  std::string name(ctx.args[0]);
-  for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
+  return ToLower(ctx.args[0]);
 }
 
 int64_t LastSaveUnixSeconds(ServerContext& server) {

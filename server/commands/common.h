@@ -8,14 +8,13 @@
 #include <vector>
 
 #include "server/command_context.h"
+#include "server/text.h"
 #include "storage/keyspace.h"
 
 namespace tally::server {
 
 inline constexpr std::string_view kErrNotInteger = "ERR value is not an integer or out of range";
 inline constexpr std::string_view kErrSyntax = "ERR syntax error";
-
-bool EqualsNoCase(std::string_view a, std::string_view b);
 
 // Parses an integer argument by Redis's rules; on failure replies
 // "value is not an integer or out of range" and returns false.

@@ -14,6 +14,7 @@
 #include "server/http/request_body.h"
 #include "server/http/resp_to_json.h"
 #include "server/http/route.h"
+#include "server/text.h"
 
 namespace tally::server::http {
 namespace {
@@ -29,17 +30,6 @@ std::string Dump(const json& value) {
 
 // Beast 1.74 hands out boost::string_view.
 std::string_view View(boost::beast::string_view text) { return {text.data(), text.size()}; }
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // Runs the commands of one request with one client state, each through
 // Dispatch, and converts each reply as soon as it is written.
