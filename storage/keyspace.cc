@@ -36,6 +36,21 @@
 // inside a transaction it empties the batch, hides the DB from later reads,
 // and the commit writes the range deletions first, then the body's writes.
 //
+// Disk errors: any failed write to RocksDB (or failed WAL sync) puts the
+// keyspace in the "disk failing" state: writes are refused up front with
+// kDiskError naming RocksDB's error, reads go on. RocksDB itself turns
+// read-only after such an error (its background error, severity "hard"). A
+// recovery thread retries every second: DB::Resume() (which flushes the
+// memtables, since the WAL's tail can no longer be trusted), a flush of every
+// column family, and a synced probe write; when all succeed, everything up to
+// the sequence read before the probe is on disk, the WalSyncer is told so and
+// writes are accepted again. A write that failed was never applied (RocksDB
+// inserts into the memtable only after the WAL append succeeded), so nothing
+// acknowledged is lost and nothing refused appears later.
+//
+// Checkpoints (SAVE/BGSAVE) use RocksDB's Checkpoint: one memtable flush,
+// then hard links to the immutable table files in <dir>/checkpoints/<time>.
+//
 // KEYS and SCAN seek to the pattern's literal prefix and stop at its
 // successor. A SCAN step stores where it stopped under a fresh cursor id in
 // meta, so a cursor survives restarts, and every key present for the whole
@@ -49,17 +64,22 @@
 #include <climits>
 #include <cmath>
 #include <condition_variable>
+#include <ctime>
 #include <filesystem>
 #include <mutex>
 #include <thread>
 #include <unordered_set>
+
+#include <spdlog/spdlog.h>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/comparator.h>
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
+#include <rocksdb/listener.h>
 #include <rocksdb/table.h>
+#include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
@@ -85,6 +105,64 @@ constexpr size_t kReapChunk = 128;
 constexpr size_t kReapPerRound = 16'384;
 
 Status IoError(const rocksdb::Status& status) { return Status(Code::kIoError, status.ToString()); }
+
+// RocksDB 7.8 cannot recover from a failed WAL append when every memtable
+// is empty: its recovery flush then switches no memtable, so no new WAL is
+// opened and the next write or sync hits the failed log writer (an assertion
+// in Debian's build, else a permanent "Writer has previous error"). So the
+// meta family's memtable is never left empty: after each of its flushes a
+// sentinel entry is put back, without the WAL (it is never needed after a
+// crash). With it, a recovery flush always switches to a fresh WAL.
+class KeepMemtableNonEmpty : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "KeepMemtableNonEmpty"; }
+  void OnFlushCompleted(rocksdb::DB* db, const rocksdb::FlushJobInfo& info) override {
+    if (info.cf_name == layout::kMetaFamily) Refill(db);
+  }
+  // Once the family's handle and the syncer exist (after DB::Open).
+  void Start(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* meta, WalSyncer* syncer) {
+    syncer_.store(syncer);
+    meta_.store(meta);
+    Refill(db);
+  }
+  void Stop() { meta_.store(nullptr); }
+
+  // Puts the sentinel (back). The listener does so after every flush of the
+  // meta family, but only some time after the flush emptied the memtable;
+  // callers that flush call this at once after, to close that window.
+  void Refill(rocksdb::DB* db) {
+    rocksdb::ColumnFamilyHandle* meta = meta_.load();
+    if (meta == nullptr) return;
+    rocksdb::WriteOptions unlogged;
+    unlogged.disableWAL = true;
+    const uint64_t before = db->GetLatestSequenceNumber();
+    // A failure (the DB stopped after a disk error) leaves the memtable as it
+    // was; the flush that empties it next puts the sentinel back.
+    if (!db->Put(unlogged, meta, layout::kMemtableSentinelKey, {}).ok()) return;
+    // The sentinel needs no fsync: replies must not wait for one for it.
+    syncer_.load()->NoteUnloggedWrite(before, db->GetLatestSequenceNumber());
+  }
+
+ private:
+  std::atomic<rocksdb::ColumnFamilyHandle*> meta_{nullptr};
+  std::atomic<WalSyncer*> syncer_{nullptr};
+};
+
+int64_t UnixSecondsNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A checkpoint directory name: the UTC time, e.g. 20261125T153000Z.
+std::string CheckpointName(std::chrono::system_clock::time_point when) {
+  const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[32];
+  std::strftime(text, sizeof text, "%Y%m%dT%H%M%SZ", &utc);
+  return text;
+}
 
 bool IsExpired(int64_t expire_at_ms, int64_t now_ms) {
   return expire_at_ms != 0 && expire_at_ms <= now_ms;
@@ -197,6 +275,18 @@ struct Keyspace::Impl {
   Status WriteWithCounts(rocksdb::WriteBatch* batch, int64_t key_delta, int64_t expiring_delta,
                          bool counts_reset);
 
+  // Disk errors (see the top of this file).
+  // Refuses the write when the disk is failing: kDiskError, else Ok.
+  Status CheckWritable() const;
+  // Enters the failing state (if not in it yet) and returns kDiskError.
+  Status DiskFailed(const std::string& error);
+  void RunDiskRecovery();
+  // One recovery attempt: Ok once writes reach the disk again.
+  rocksdb::Status TryRecover();
+
+  // Checkpoints: runs one; the caller has set checkpoint_running.
+  Status RunCheckpoint(std::string* path);
+
   void RunReaper();
   Status ReapExpiredKeys();
   Status ReapKeys(const std::vector<std::string>& keys);
@@ -213,6 +303,7 @@ struct Keyspace::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<WalSyncer> syncer;
+  std::shared_ptr<KeepMemtableNonEmpty> sentinel = std::make_shared<KeepMemtableNonEmpty>();
 
   KeyLocks locks;
   std::atomic<int64_t> key_count{0};
@@ -223,6 +314,19 @@ struct Keyspace::Impl {
   std::condition_variable reaper_wake;
   bool stopping = false;  // guarded by reaper_mutex.
   std::thread reaper;
+
+  std::atomic<bool> disk_failing{false};  // set and cleared under disk_mutex.
+  mutable std::mutex disk_mutex;
+  std::condition_variable disk_wake;
+  std::string disk_error;  // guarded by disk_mutex; what failed first.
+  std::chrono::steady_clock::time_point disk_failed_at;  // guarded by disk_mutex.
+  bool disk_stopping = false;                            // guarded by disk_mutex.
+  std::thread disk_recovery;
+
+  mutable std::mutex checkpoint_mutex;
+  bool checkpoint_running = false;  // guarded by checkpoint_mutex.
+  CheckpointInfo checkpoint;        // guarded by checkpoint_mutex.
+  std::thread checkpoint_thread;    // the last BGSAVE's.
 };
 
 namespace {
@@ -489,6 +593,15 @@ std::vector<std::string_view> DistinctKeys(const std::vector<std::string_view>& 
 // --- Impl --------------------------------------------------------------------
 
 Keyspace::Impl::~Impl() {
+  if (checkpoint_thread.joinable()) checkpoint_thread.join();  // it needs the DB open.
+  if (disk_recovery.joinable()) {
+    {
+      std::lock_guard lock(disk_mutex);
+      disk_stopping = true;
+    }
+    disk_wake.notify_all();
+    disk_recovery.join();
+  }
   if (reaper.joinable()) {
     {
       std::lock_guard lock(reaper_mutex);
@@ -497,7 +610,8 @@ Keyspace::Impl::~Impl() {
     reaper_wake.notify_all();
     reaper.join();
   }
-  syncer.reset();  // its last sync needs the DB open.
+  syncer.reset();    // its last sync needs the DB open.
+  sentinel->Stop();  // the closing flush leaves the memtables empty.
   if (db == nullptr) return;
   // Flushing the memtables now spares the next Open a WAL replay; a failure
   // only means that replay happens.
@@ -655,8 +769,10 @@ Status Keyspace::Impl::SaveCursor(std::string_view last_key, int64_t now, uint64
     status = batch.Put(meta, layout::kLastCursorIdKey,
                        layout::EncodeInt64(static_cast<int64_t>(new_id)));
   }
-  if (status.ok()) status = db->Write(write_options, &batch);
   if (!status.ok()) return IoError(status);
+  if (Status writable = CheckWritable(); !writable.ok()) return writable;
+  status = db->Write(write_options, &batch);
+  if (!status.ok()) return DiskFailed(status.ToString());
   *id = new_id;
   return Status();
 }
@@ -731,8 +847,9 @@ Status Keyspace::Impl::ReapCursors() {
   }
   if (!it.status().ok()) return IoError(it.status());
   if (batch.Count() == 0) return Status();
+  if (Status writable = CheckWritable(); !writable.ok()) return writable;
   rocksdb::Status status = db->Write(write_options, &batch);
-  return status.ok() ? Status() : IoError(status);
+  return status.ok() ? Status() : DiskFailed(status.ToString());
 }
 
 rocksdb::Status Keyspace::Impl::AppendDeleteAll(rocksdb::WriteBatch* batch) {
@@ -765,8 +882,10 @@ Status Keyspace::Impl::WriteWithCounts(rocksdb::WriteBatch* batch, int64_t key_d
   if (status.ok() && expiring_delta != 0) {
     status = batch->Merge(meta, layout::kExpiringCountKey, layout::EncodeInt64(expiring_delta));
   }
-  if (status.ok()) status = db->Write(write_options, batch);
   if (!status.ok()) return IoError(status);
+  if (Status writable = CheckWritable(); !writable.ok()) return writable;
+  status = db->Write(write_options, batch);
+  if (!status.ok()) return DiskFailed(status.ToString());
   // The caller still holds the locks of every key in the batch (all of them
   // for a reset), so no other writer can look at the counts in between.
   if (counts_reset) {
@@ -793,6 +912,184 @@ Status Transaction::Commit() {
   return impl->WriteWithCounts(&combined, key_delta, expiring_delta, /*counts_reset=*/true);
 }
 
+// --- Disk errors -------------------------------------------------------------
+
+Status Keyspace::Impl::CheckWritable() const {
+  if (!disk_failing.load(std::memory_order_acquire)) return Status();
+  std::lock_guard lock(disk_mutex);
+  if (!disk_failing.load()) return Status();  // recovered meanwhile
+  return Status(Code::kDiskError, disk_error);
+}
+
+Status Keyspace::Impl::DiskFailed(const std::string& error) {
+  {
+    std::lock_guard lock(disk_mutex);
+    if (!disk_failing.load()) {
+      disk_error = error;
+      disk_failed_at = std::chrono::steady_clock::now();
+      disk_failing.store(true, std::memory_order_release);
+      spdlog::error(
+          "writing to the data directory failed: {}. Refusing writes until the disk is writable "
+          "again (retrying every second); reads keep working",
+          error);
+    }
+  }
+  disk_wake.notify_all();
+  return Status(Code::kDiskError, error);
+}
+
+rocksdb::Status Keyspace::Impl::TryRecover() {
+  // First a small synced file through RocksDB's own file system: resuming
+  // flushes the memtables, and a flush that fails while RocksDB recovers can
+  // make its error fatal (only a restart clears that), so try it only once
+  // the disk takes writes.
+  rocksdb::Env* env = db->GetEnv();
+  const std::string probe_file = options.dir + "/disk-probe.tmp";
+  rocksdb::Status status = rocksdb::WriteStringToFile(env, std::string(4096, 'x'), probe_file,
+                                                      /*should_sync=*/true);
+  env->DeleteFile(probe_file).PermitUncheckedError();
+  if (!status.ok()) return status;
+  // Clears RocksDB's background error (flushing the memtables); Ok at once
+  // when RocksDB did not stop, e.g. when only a WAL sync failed.
+  status = db->Resume();
+  if (!status.ok()) return status;
+  // Whatever a failed WAL sync may have dropped goes to synced tables now;
+  // writes are refused meanwhile, so this covers every applied write.
+  rocksdb::FlushOptions flush;
+  flush.allow_write_stall = true;
+  const uint64_t flushed_up_to = db->GetLatestSequenceNumber();
+  status = db->Flush(flush, {data, expiry, meta});
+  sentinel->Refill(db);
+  if (!status.ok()) return status;
+  // The new WAL must take a synced write before clients' writes are taken.
+  rocksdb::WriteOptions probe;
+  probe.sync = true;
+  status = db->Put(probe, meta, layout::kDiskProbeKey,
+                   layout::EncodeInt64(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                           std::chrono::system_clock::now().time_since_epoch())
+                                           .count()));
+  if (!status.ok()) return status;
+  syncer->MarkRecovered(flushed_up_to);
+  return rocksdb::Status::OK();
+}
+
+void Keyspace::Impl::RunDiskRecovery() {
+  using namespace std::chrono_literals;
+  std::unique_lock lock(disk_mutex);
+  auto last_report = std::chrono::steady_clock::time_point();
+  bool fatal_reported = false;
+  while (true) {
+    disk_wake.wait(lock, [this] { return disk_stopping || disk_failing.load(); });
+    if (disk_stopping) return;
+    if (disk_wake.wait_for(lock, 1s, [this] { return disk_stopping; })) return;
+    lock.unlock();
+    const rocksdb::Status status = TryRecover();
+    lock.lock();
+    const auto now = std::chrono::steady_clock::now();
+    if (status.ok()) {
+      spdlog::warn("the data directory is writable again after {:.1f} s; accepting writes",
+                   std::chrono::duration<double>(now - disk_failed_at).count());
+      disk_error.clear();
+      disk_failing.store(false, std::memory_order_release);
+    } else if (status.severity() >= rocksdb::Status::Severity::kFatalError && !fatal_reported) {
+      fatal_reported = true;
+      spdlog::critical(
+          "RocksDB cannot resume writing without a restart: {}. Reads keep working; restart "
+          "tally-server once the disk is fixed (nothing acknowledged is lost)",
+          status.ToString());
+    } else if (now - last_report >= 30s) {
+      last_report = now;
+      spdlog::error("the data directory is still not writable ({:.0f} s): {}",
+                    std::chrono::duration<double>(now - disk_failed_at).count(), status.ToString());
+    }
+  }
+}
+
+// --- Checkpoints ---------------------------------------------------------------
+
+Status Keyspace::Impl::RunCheckpoint(std::string* path) {
+  const auto started = std::chrono::steady_clock::now();
+  const std::filesystem::path parent = std::filesystem::path(options.dir) / "checkpoints";
+  Status result;
+  std::error_code error;
+  std::filesystem::create_directories(parent, error);
+  std::filesystem::path target;
+  if (error) {
+    result = Status(Code::kIoError, "cannot create " + parent.string() + ": " + error.message());
+  } else {
+    // Unique even for two checkpoints within one second. Only one runs at a
+    // time (checkpoint_running), so the name cannot be taken meanwhile.
+    const std::string name = CheckpointName(std::chrono::system_clock::now());
+    target = parent / name;
+    for (int n = 1; std::filesystem::exists(target, error); ++n) {
+      target = parent / (name + "-" + std::to_string(n));
+    }
+    rocksdb::Checkpoint* raw = nullptr;
+    rocksdb::Status status = rocksdb::Checkpoint::Create(db, &raw);
+    std::unique_ptr<rocksdb::Checkpoint> checkpointer(raw);
+    // log_size_for_flush 0: always flush the memtables first, so the
+    // checkpoint is table files (hard links) and an almost empty WAL.
+    if (status.ok()) status = checkpointer->CreateCheckpoint(target.string(), 0);
+    sentinel->Refill(db);
+    if (!status.ok()) result = IoError(status);
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::lock_guard lock(checkpoint_mutex);
+  checkpoint_running = false;
+  checkpoint.in_progress = false;
+  checkpoint.last_ok = result.ok();
+  checkpoint.last_seconds = seconds;
+  if (result.ok()) {
+    checkpoint.last_unix_seconds = UnixSecondsNow();
+    checkpoint.last_path = target.string();
+    ++checkpoint.count;
+    if (path != nullptr) *path = target.string();
+    spdlog::info("checkpoint saved in {} ({:.3f} s)", target.string(), seconds);
+  } else {
+    spdlog::error("checkpoint failed: {}", result.message());
+  }
+  return result;
+}
+
+Status Keyspace::Checkpoint(std::string* path) {
+  {
+    std::lock_guard lock(impl_->checkpoint_mutex);
+    if (impl_->checkpoint_running) return Status(Code::kBusy);
+    impl_->checkpoint_running = true;
+  }
+  return impl_->RunCheckpoint(path);
+}
+
+Status Keyspace::StartBackgroundCheckpoint() {
+  Impl& impl = *impl_;
+  std::lock_guard lock(impl.checkpoint_mutex);
+  if (impl.checkpoint_running) return Status(Code::kBusy);
+  // The previous BGSAVE's thread has finished (it cleared checkpoint_running
+  // and takes the mutex no more), so this join is immediate.
+  if (impl.checkpoint_thread.joinable()) impl.checkpoint_thread.join();
+  impl.checkpoint_running = true;
+  impl.checkpoint.in_progress = true;
+  impl.checkpoint_thread = std::thread([&impl] { impl.RunCheckpoint(nullptr); });
+  return Status();
+}
+
+CheckpointInfo Keyspace::checkpoint_info() const {
+  std::lock_guard lock(impl_->checkpoint_mutex);
+  return impl_->checkpoint;
+}
+
+int64_t Keyspace::LastCheckpointUnixTime() const {
+  std::lock_guard lock(impl_->checkpoint_mutex);
+  return impl_->checkpoint.last_unix_seconds;
+}
+
+std::string Keyspace::DiskError() const {
+  if (!impl_->disk_failing.load(std::memory_order_acquire)) return {};
+  std::lock_guard lock(impl_->disk_mutex);
+  return impl_->disk_failing.load() ? impl_->disk_error : std::string();
+}
+
 // --- Open and close ------------------------------------------------------------
 
 Keyspace::Keyspace(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -810,6 +1107,18 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
                   "cannot create data directory " + options.dir + ": " + error.message());
   }
 
+  // The WAL files Open is about to replay (their names end in .log; RocksDB's
+  // info log is LOG).
+  uint64_t wal_files = 0;
+  uint64_t wal_bytes = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(options.dir, error)) {
+    std::error_code ignored;
+    if (entry.path().extension() != ".log" || !entry.is_regular_file(ignored)) continue;
+    ++wal_files;
+    const uintmax_t size = entry.file_size(ignored);
+    if (!ignored) wal_bytes += size;
+  }
+
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   // Never fsync inline: in kAlways mode the WalSyncer's group commit does it.
@@ -819,6 +1128,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
   if (options.env != nullptr) db_options.env = options.env;
+  db_options.listeners.push_back(impl->sentinel);
   // The meta family gets a few bytes per write and seldom fills a memtable,
   // so left alone it would pin every WAL file: force flushes past this much
   // WAL so that recovery after a crash replays a bounded amount.
@@ -878,11 +1188,17 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   }
   impl->last_cursor_id = std::max(static_cast<uint64_t>(last_cursor_id), highest_stored);
 
-  impl->syncer = std::make_unique<WalSyncer>(impl->db, options.durability);
+  impl->syncer = std::make_unique<WalSyncer>(
+      impl->db, options.durability,
+      [raw = impl.get()](const std::string& error) { raw->DiskFailed(error); });
+  impl->sentinel->Start(impl->db, impl->meta, impl->syncer.get());
   impl->reaper = std::thread([raw = impl.get()] { raw->RunReaper(); });
+  impl->disk_recovery = std::thread([raw = impl.get()] { raw->RunDiskRecovery(); });
   out->reset(new Keyspace(std::move(impl)));
   if (stats != nullptr) {
     stats->keys = (*out)->Size();
+    stats->wal_files = wal_files;
+    stats->wal_bytes = wal_bytes;
     stats->open_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }

@@ -5,6 +5,10 @@
 // write in RocksDB's write-ahead log file before returning; when it is on
 // stable storage is the WalSyncer's business (see syncer()).
 //
+// When the disk fails (full, I/O error, read-only), writes fail with
+// kDiskError until a background thread has made RocksDB writable again;
+// reads keep working (see DiskError()).
+//
 // Expiry follows Redis: a key past its expiry time is invisible to every read
 // at once (lazy expiry) and is deleted physically by a background reaper that
 // walks a time-ordered expiry index, so no full scan is ever needed.
@@ -36,6 +40,11 @@ enum class Code {
   kNanOrInf,       // the float increment would produce NaN or infinity.
   kInvalidCursor,  // a SCAN cursor this keyspace does not know.
   kIoError,        // RocksDB failed; message() names the problem.
+  // Writing to the data directory failed (disk full, I/O error, read-only
+  // file system): writes are refused until the disk is writable again, reads
+  // keep working. message() is the disk's error as RocksDB reported it.
+  kDiskError,
+  kBusy,  // a checkpoint is already being taken.
 };
 
 class Status {
@@ -73,6 +82,22 @@ struct OpenOptions {
 struct OpenStats {
   uint64_t keys = 0;
   double open_seconds = 0;
+  // The write-ahead log files (*.log) found in the directory before RocksDB
+  // opened it, which Open replayed. After a clean shutdown the memtables were
+  // flushed, so wal_bytes is 0 (one empty log); after a crash it is what the
+  // recovery read back.
+  uint64_t wal_files = 0;
+  uint64_t wal_bytes = 0;
+};
+
+// What SAVE, BGSAVE, LASTSAVE and INFO report about checkpoints.
+struct CheckpointInfo {
+  bool in_progress = false;       // a background checkpoint is running.
+  int64_t last_unix_seconds = 0;  // end of the last successful one; 0 if none.
+  bool last_ok = true;            // whether the last attempt succeeded.
+  double last_seconds = -1;       // how long the last attempt took; -1 if none.
+  uint64_t count = 0;             // successful checkpoints since Open.
+  std::string last_path;          // directory of the last successful one.
 };
 
 enum class SetCondition { kAlways, kIfMissing /* NX */, kIfExists /* XX */ };
@@ -227,6 +252,29 @@ class Keyspace {
   // Milliseconds since the epoch by this keyspace's clock (frozen inside
   // Atomically's body).
   int64_t NowMs() const;
+
+  // --- Checkpoints (SAVE / BGSAVE) and disk errors ------------------------
+  // Takes an online checkpoint: flushes the memtables, then hard-links every
+  // live file (copying only the small MANIFEST, OPTIONS and WAL tail) into a
+  // new directory <dir>/checkpoints/<UTC time, e.g. 20261125T153000Z> (with
+  // a "-N" suffix if that name is taken). The directory is a complete data
+  // directory: tally-server --dir <copy of it> starts with exactly the data
+  // that was visible when the checkpoint began. Writes continue meanwhile.
+  // Blocks the caller for one memtable flush plus the links; kBusy if
+  // another checkpoint is running. On success *path is the directory.
+  Status Checkpoint(std::string* path);
+  // The same on a background thread owned by this keyspace: returns at once,
+  // kBusy if a checkpoint is running. The result shows in checkpoint_info()
+  // and the log.
+  Status StartBackgroundCheckpoint();
+  CheckpointInfo checkpoint_info() const;
+  // Unix seconds at the end of the last successful checkpoint, 0 if none.
+  int64_t LastCheckpointUnixTime() const;
+
+  // Non-empty while writes are refused because the disk failed: the error
+  // RocksDB reported. A background thread retries (DB::Resume) every second
+  // and clears it once the disk takes writes again.
+  std::string DiskError() const;
 
   // The WAL syncer for OpenOptions::durability. In kAlways mode a reply that
   // may reflect writes is held until

@@ -31,6 +31,12 @@ inline constexpr std::string_view kLastCursorIdKey = "cursor:last_id";
 // SCAN cursor states: "scan:" + 8-byte big-endian id -> 8-byte little-endian
 // created_ms + the last key the step examined.
 inline constexpr std::string_view kCursorPrefix = "scan:";
+// Written with sync=true when recovering from a disk error, to prove the
+// write-ahead log can be appended and synced again; value: unix ms, int64.
+inline constexpr std::string_view kDiskProbeKey = "disk:probe";
+// Kept in the meta family's memtable (never in the WAL) so that a recovery
+// flush always opens a fresh WAL; see keyspace.cc. Empty value.
+inline constexpr std::string_view kMemtableSentinelKey = "memtable:sentinel";
 
 std::string EncodeInt64(int64_t value);
 bool DecodeInt64(std::string_view encoded, int64_t* value);

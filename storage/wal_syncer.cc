@@ -8,10 +8,14 @@
 namespace tally::storage {
 
 bool ParseDurability(std::string_view text, Durability* out) {
-  if (text == "always") *out = Durability::kAlways;
-  else if (text == "everysec") *out = Durability::kEverySec;
-  else if (text == "none" || text == "no") *out = Durability::kNone;
-  else return false;
+  if (text == "always")
+    *out = Durability::kAlways;
+  else if (text == "everysec")
+    *out = Durability::kEverySec;
+  else if (text == "none" || text == "no")
+    *out = Durability::kNone;
+  else
+    return false;
   return true;
 }
 
@@ -27,7 +31,8 @@ const char* DurabilityName(Durability mode) {
   return "always";
 }
 
-WalSyncer::WalSyncer(rocksdb::DB* db, Durability mode) : db_(db), mode_(mode) {
+WalSyncer::WalSyncer(rocksdb::DB* db, Durability mode, FailureHandler on_failure)
+    : db_(db), mode_(mode), on_failure_(std::move(on_failure)) {
   // Whatever was in the WAL when the DB opened has been recovered from disk.
   durable_ = db_->GetLatestSequenceNumber();
   if (mode_ != Durability::kNone) thread_ = std::thread([this] { Run(); });
@@ -67,16 +72,34 @@ bool WalSyncer::SyncNow(uint64_t* covered) {
     *covered = DurableSequence();
     return true;
   }
+  // After a failure nothing counts as synced until MarkRecovered.
+  if (failed_.load(std::memory_order_acquire)) return false;
   rocksdb::Status status = db_->SyncWAL();
   if (!status.ok()) {
     failures_.fetch_add(1, std::memory_order_relaxed);
+    failed_.store(true, std::memory_order_release);
     spdlog::error("syncing the write-ahead log failed: {}", status.ToString());
+    if (on_failure_) on_failure_(status.ToString());
     return false;
   }
   syncs_.fetch_add(1, std::memory_order_relaxed);
   durable_.store(target, std::memory_order_release);
   *covered = target;
   return true;
+}
+
+void WalSyncer::MarkRecovered(uint64_t durable_sequence) {
+  uint64_t durable = durable_.load();
+  while (durable < durable_sequence && !durable_.compare_exchange_weak(durable, durable_sequence)) {
+  }
+  failed_.store(false, std::memory_order_release);
+  wake_.notify_all();
+}
+
+void WalSyncer::NoteUnloggedWrite(uint64_t before, uint64_t after) {
+  if (after != before + 1) return;  // other writes came in between: they need a sync.
+  uint64_t expected = before;
+  durable_.compare_exchange_strong(expected, after);
 }
 
 void WalSyncer::Run() {

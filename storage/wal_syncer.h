@@ -43,7 +43,10 @@ class WalSyncer {
   // syncing the WAL failed (the writes may not survive a power loss).
   using Callback = std::function<void(bool durable)>;
 
-  WalSyncer(rocksdb::DB* db, Durability mode);
+  // Called on the syncer thread with RocksDB's error each time a sync fails.
+  using FailureHandler = std::function<void(const std::string& error)>;
+
+  WalSyncer(rocksdb::DB* db, Durability mode, FailureHandler on_failure = {});
   // Syncs once more, then stops the thread. Must run before the DB closes.
   ~WalSyncer();
   WalSyncer(const WalSyncer&) = delete;
@@ -62,6 +65,20 @@ class WalSyncer {
   // thread. In the other modes runs `done(true)` at once.
   void WhenDurable(uint64_t sequence, Callback done);
 
+  // After a failed fsync the kernel may have dropped the unsynced pages, and
+  // a later fsync can succeed without them (Linux reports the error once).
+  // So once a sync fails the syncer stops syncing and fails every waiter
+  // until the owner has made the data durable some other way (flushed the
+  // memtables to synced tables) and calls this with the sequence number up
+  // to which it did.
+  void MarkRecovered(uint64_t durable_sequence);
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+
+  // A write that bypassed the WAL moved the sequence from `before` to
+  // `after`. If it was the only write and everything before it was durable,
+  // it counts as durable too (it needs no fsync), so no reply waits for one.
+  void NoteUnloggedWrite(uint64_t before, uint64_t after);
+
   // Number of successful WAL syncs so far (for INFO and tests).
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
   // Number of failed syncs so far.
@@ -79,6 +96,8 @@ class WalSyncer {
 
   rocksdb::DB* db_;
   const Durability mode_;
+  const FailureHandler on_failure_;
+  std::atomic<bool> failed_{false};  // a sync failed; see MarkRecovered.
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> failures_{0};

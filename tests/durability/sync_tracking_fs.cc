@@ -337,7 +337,135 @@ class SyncTrackingFileSystem : public rocksdb::FileSystemWrapper {
   const std::chrono::milliseconds wal_sync_delay_;
 };
 
+// The fault switch (NewFaultSwitchFileSystem). It sits below the journaling
+// layer, so a refused operation is never journaled as done.
+class FaultSwitch {
+ public:
+  explicit FaultSwitch(std::string control_path) : control_path_(std::move(control_path)) {}
+  // NoSpace while the control file exists, else Ok.
+  IOStatus Check(std::string_view operation) const {
+    if (::access(control_path_.c_str(), F_OK) != 0) return IOStatus::OK();
+    return IOStatus::NoSpace("injected fault (" + std::string(operation) + ")",
+                             "test control file " + control_path_ + " exists");
+  }
+
+ private:
+  const std::string control_path_;
+};
+
+class FaultWritableFile : public rocksdb::FSWritableFileOwnerWrapper {
+ public:
+  FaultWritableFile(std::unique_ptr<FSWritableFile> target, std::shared_ptr<FaultSwitch> faults)
+      : FSWritableFileOwnerWrapper(std::move(target)), faults_(std::move(faults)) {}
+
+  IOStatus Append(const Slice& data, const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("append");
+    return status.ok() ? target()->Append(data, options, dbg) : status;
+  }
+  IOStatus Append(const Slice& data, const IOOptions& options,
+                  const rocksdb::DataVerificationInfo& info, IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("append");
+    return status.ok() ? target()->Append(data, options, info, dbg) : status;
+  }
+  IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& options,
+                            IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("append");
+    return status.ok() ? target()->PositionedAppend(data, offset, options, dbg) : status;
+  }
+  IOStatus PositionedAppend(const Slice& data, uint64_t offset, const IOOptions& options,
+                            const rocksdb::DataVerificationInfo& info,
+                            IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("append");
+    return status.ok() ? target()->PositionedAppend(data, offset, options, info, dbg) : status;
+  }
+  IOStatus Truncate(uint64_t size, const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("truncate");
+    return status.ok() ? target()->Truncate(size, options, dbg) : status;
+  }
+  IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("sync");
+    return status.ok() ? target()->Sync(options, dbg) : status;
+  }
+  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("sync");
+    return status.ok() ? target()->Fsync(options, dbg) : status;
+  }
+  IOStatus RangeSync(uint64_t offset, uint64_t nbytes, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("sync");
+    return status.ok() ? target()->RangeSync(offset, nbytes, options, dbg) : status;
+  }
+
+ private:
+  const std::shared_ptr<FaultSwitch> faults_;
+};
+
+class FaultSwitchFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  FaultSwitchFileSystem(const std::shared_ptr<rocksdb::FileSystem>& base,
+                        std::shared_ptr<FaultSwitch> faults)
+      : FileSystemWrapper(base), faults_(std::move(faults)) {}
+
+  const char* Name() const override { return "FaultSwitchFileSystem"; }
+
+  IOStatus NewWritableFile(const std::string& name, const FileOptions& options,
+                           std::unique_ptr<FSWritableFile>* result, IODebugContext* dbg) override {
+    return Wrap(name, target()->NewWritableFile(name, options, result, dbg), result);
+  }
+  IOStatus ReopenWritableFile(const std::string& name, const FileOptions& options,
+                              std::unique_ptr<FSWritableFile>* result,
+                              IODebugContext* dbg) override {
+    return Wrap(name, target()->ReopenWritableFile(name, options, result, dbg), result);
+  }
+  IOStatus ReuseWritableFile(const std::string& name, const std::string& old_name,
+                             const FileOptions& options, std::unique_ptr<FSWritableFile>* result,
+                             IODebugContext* dbg) override {
+    return Wrap(name, target()->ReuseWritableFile(name, old_name, options, result, dbg), result);
+  }
+  IOStatus RenameFile(const std::string& from, const std::string& to, const IOOptions& options,
+                      IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("rename");
+    return status.ok() ? target()->RenameFile(from, to, options, dbg) : status;
+  }
+  IOStatus LinkFile(const std::string& from, const std::string& to, const IOOptions& options,
+                    IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("link");
+    return status.ok() ? target()->LinkFile(from, to, options, dbg) : status;
+  }
+  IOStatus Truncate(const std::string& name, size_t size, const IOOptions& options,
+                    IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("truncate");
+    return status.ok() ? target()->Truncate(name, size, options, dbg) : status;
+  }
+  IOStatus CreateDir(const std::string& name, const IOOptions& options,
+                     IODebugContext* dbg) override {
+    IOStatus status = faults_->Check("mkdir");
+    return status.ok() ? target()->CreateDir(name, options, dbg) : status;
+  }
+
+ private:
+  // Opening (creating) a file works, as on a full disk; its writes fail.
+  // RocksDB's info log is spared, to keep the diagnosis.
+  static bool IsInfoLog(const std::string& name) {
+    return std::filesystem::path(name).filename() == "LOG";
+  }
+  IOStatus Wrap(const std::string& name, IOStatus opened, std::unique_ptr<FSWritableFile>* result) {
+    if (opened.ok() && !IsInfoLog(name)) {
+      *result = std::make_unique<FaultWritableFile>(std::move(*result), faults_);
+    }
+    return opened;
+  }
+
+  const std::shared_ptr<FaultSwitch> faults_;
+};
+
 }  // namespace
+
+std::shared_ptr<rocksdb::FileSystem> NewFaultSwitchFileSystem(
+    std::shared_ptr<rocksdb::FileSystem> base, std::string control_path) {
+  return std::make_shared<FaultSwitchFileSystem>(
+      base, std::make_shared<FaultSwitch>(std::move(control_path)));
+}
 
 std::shared_ptr<rocksdb::FileSystem> NewSyncTrackingFileSystem(
     std::shared_ptr<rocksdb::FileSystem> base, const std::string& journal_path, std::string* error,
@@ -349,9 +477,15 @@ std::shared_ptr<rocksdb::FileSystem> NewSyncTrackingFileSystem(
 
 rocksdb::Env* TestEnvFromEnvironment() {
   const char* journal_path = std::getenv("TALLY_SYNC_JOURNAL");
-  if (journal_path == nullptr || *journal_path == '\0') return nullptr;
+  const char* fault_path = std::getenv("TALLY_FAULT_FILE");
+  const bool journal = journal_path != nullptr && *journal_path != '\0';
+  const bool faults = fault_path != nullptr && *fault_path != '\0';
+  if (!journal && !faults) return nullptr;
   // Lives until exit: RocksDB uses the Env until the keyspace is closed.
-  static const std::unique_ptr<rocksdb::Env> env = [journal_path] {
+  static const std::unique_ptr<rocksdb::Env> env = [journal, journal_path, faults, fault_path] {
+    std::shared_ptr<rocksdb::FileSystem> fs = rocksdb::FileSystem::Default();
+    if (faults) fs = NewFaultSwitchFileSystem(fs, fault_path);
+    if (!journal) return rocksdb::NewCompositeEnv(fs);
     std::chrono::milliseconds delay(0);
     if (const char* text = std::getenv("TALLY_WAL_SYNC_DELAY_MS"); text != nullptr && *text) {
       char* end = nullptr;
@@ -363,8 +497,7 @@ rocksdb::Env* TestEnvFromEnvironment() {
       delay = std::chrono::milliseconds(value);
     }
     std::string error;
-    auto fs =
-        NewSyncTrackingFileSystem(rocksdb::FileSystem::Default(), journal_path, &error, delay);
+    fs = NewSyncTrackingFileSystem(fs, journal_path, &error, delay);
     if (!fs) {
       std::fprintf(stderr, "tally-server: %s\n", error.c_str());
       std::exit(1);

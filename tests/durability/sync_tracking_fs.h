@@ -45,13 +45,25 @@ std::shared_ptr<rocksdb::FileSystem> NewSyncTrackingFileSystem(
     std::shared_ptr<rocksdb::FileSystem> base, const std::string& journal_path, std::string* error,
     std::chrono::milliseconds wal_sync_delay = {});
 
+// Fault injection for disk-error tests: wraps `base` so that while a file
+// named `control_path` exists, every call that would put data on the disk —
+// appending to, syncing or truncating a file, renaming or linking one,
+// creating a directory — fails with IOStatus::NoSpace ("No space left on
+// device") without touching the file. As on a really full disk, opening
+// (creating) an empty file still works. RocksDB's info log (LOG) is spared,
+// to keep the diagnosis. Reads always work. Creating or removing the control
+// file flips the switch while the server runs.
+std::shared_ptr<rocksdb::FileSystem> NewFaultSwitchFileSystem(
+    std::shared_ptr<rocksdb::FileSystem> base, std::string control_path);
+
 // For tally-server-synctrack (server/main.cc built with
-// TALLY_TEST_ENV_FACTORY): an Env over the default file system wrapped as
-// above when TALLY_SYNC_JOURNAL names a journal file (with
-// TALLY_WAL_SYNC_DELAY_MS as the delay, default 0), nullptr (RocksDB's default
-// Env) when it is unset. Exits the process if the journal cannot be opened or
-// the delay is not a number, since a test that asked for them would otherwise
-// prove nothing.
+// TALLY_TEST_ENV_FACTORY): an Env over the default file system, wrapped with
+// the fault switch when TALLY_FAULT_FILE names a control file, then wrapped
+// as above when TALLY_SYNC_JOURNAL names a journal file (with
+// TALLY_WAL_SYNC_DELAY_MS as the delay, default 0); nullptr (RocksDB's
+// default Env) when neither is set. Exits the process if the journal cannot
+// be opened or the delay is not a number, since a test that asked for them
+// would otherwise prove nothing.
 rocksdb::Env* TestEnvFromEnvironment();
 
 }  // namespace tally::testing
