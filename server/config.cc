@@ -15,8 +15,7 @@ namespace {
 
 namespace po = boost::program_options;
 
-std::optional<std::string> SetInt(std::string_view value, int64_t min, int64_t max,
-                                  int64_t* out) {
+std::optional<std::string> SetInt(std::string_view value, int64_t min, int64_t max, int64_t* out) {
   auto parsed = ParseInt64(value);
   if (!parsed || *parsed < min || *parsed > max) {
     return "argument must be an integer between " + std::to_string(min) + " and " +
@@ -38,14 +37,22 @@ std::optional<int64_t> ParseMemory(std::string_view value) {
   std::string unit(value.substr(digits));
   for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   int64_t mul = 1;
-  if (unit.empty() || unit == "b") mul = 1;
-  else if (unit == "k") mul = 1000;
-  else if (unit == "kb") mul = 1024;
-  else if (unit == "m") mul = 1000 * 1000;
-  else if (unit == "mb") mul = 1024 * 1024;
-  else if (unit == "g") mul = 1000LL * 1000 * 1000;
-  else if (unit == "gb") mul = 1024LL * 1024 * 1024;
-  else return std::nullopt;
+  if (unit.empty() || unit == "b")
+    mul = 1;
+  else if (unit == "k")
+    mul = 1000;
+  else if (unit == "kb")
+    mul = 1024;
+  else if (unit == "m")
+    mul = 1000 * 1000;
+  else if (unit == "mb")
+    mul = 1024 * 1024;
+  else if (unit == "g")
+    mul = 1000LL * 1000 * 1000;
+  else if (unit == "gb")
+    mul = 1024LL * 1024 * 1024;
+  else
+    return std::nullopt;
   if (*number > INT64_MAX / mul) return std::nullopt;
   return *number * mul;
 }
@@ -215,8 +222,7 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
           !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token")) {
-        return path + ":" + std::to_string(number) + ": setting '" + words[0] +
-               "' takes one value";
+        return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
       for (size_t i = 2; i < words.size(); ++i) value += " " + words[i];
     }
@@ -276,8 +282,7 @@ std::string HelpText() {
 std::optional<std::string> LiveConfig::Set(std::string_view name, std::string_view value) {
   const Setting* setting = FindSetting(name);
   if (!setting) {
-    return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(name) +
-           "'";
+    return "ERR Unknown option or number of arguments for CONFIG SET - '" + std::string(name) + "'";
   }
   if (!setting->mutable_at_runtime) {
     return "ERR CONFIG SET failed (possibly related to argument '" + std::string(name) +

@@ -27,11 +27,16 @@ std::optional<std::string> SetupLogging(const std::string& logfile, const std::s
 
 void ApplyLogLevel(const std::string& level) {
   spdlog::level::level_enum spd = spdlog::level::info;
-  if (level == "debug") spd = spdlog::level::debug;
-  else if (level == "verbose") spd = spdlog::level::debug;
-  else if (level == "notice") spd = spdlog::level::info;
-  else if (level == "warning") spd = spdlog::level::warn;
-  else if (level == "nothing") spd = spdlog::level::off;
+  if (level == "debug")
+    spd = spdlog::level::debug;
+  else if (level == "verbose")
+    spd = spdlog::level::debug;
+  else if (level == "notice")
+    spd = spdlog::level::info;
+  else if (level == "warning")
+    spd = spdlog::level::warn;
+  else if (level == "nothing")
+    spd = spdlog::level::off;
   spdlog::set_level(spd);
 }
 

@@ -63,12 +63,13 @@ int main(int argc, char** argv) {
   if (stats.wal_bytes > 0) {
     // The last run did not close cleanly (a clean close flushes the memtables
     // and leaves an empty log): RocksDB replayed its write-ahead log.
-    spdlog::warn("RocksDB recovered after an unclean shutdown: {} keys, replayed {} WAL file(s), "
-                 "{} bytes, in {:.3f} s",
-                 stats.keys, stats.wal_files, stats.wal_bytes, stats.open_seconds);
+    spdlog::warn(
+        "RocksDB recovered after an unclean shutdown: {} keys, replayed {} WAL file(s), "
+        "{} bytes, in {:.3f} s",
+        stats.keys, stats.wal_files, stats.wal_bytes, stats.open_seconds);
   }
-  spdlog::info("data in {}: {} keys, opened in {:.3f} s, durability {}",
-               ec ? config.dir : data_dir, stats.keys, stats.open_seconds, config.durability);
+  spdlog::info("data in {}: {} keys, opened in {:.3f} s, durability {}", ec ? config.dir : data_dir,
+               stats.keys, stats.open_seconds, config.durability);
 
   server::LiveConfig live_config(config);
   {

@@ -67,24 +67,25 @@ void Server::Accept(tcp::acceptor& acceptor) {
   // Each new connection lives on the next I/O thread's io_context.
   asio::io_context& target = *contexts_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor.async_accept(target, [this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (!shutting_down_) {
-      auto connection = std::make_shared<Connection>(std::move(socket), context_);
-      {
-        std::lock_guard lock(connections_mu_);
-        // Drop entries of closed connections now and then so the list stays small.
-        if (connections_.size() > 64 && connections_.size() % 64 == 0) {
-          std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+  acceptor.async_accept(
+      target, [this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+        if (ec) {
+          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+          spdlog::warn("accept failed: {}", ec.message());
+        } else if (!shutting_down_) {
+          auto connection = std::make_shared<Connection>(std::move(socket), context_);
+          {
+            std::lock_guard lock(connections_mu_);
+            // Drop entries of closed connections now and then so the list stays small.
+            if (connections_.size() > 64 && connections_.size() % 64 == 0) {
+              std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
+            }
+            connections_.push_back(connection);
+          }
+          connection->Start();
         }
-        connections_.push_back(connection);
-      }
-      connection->Start();
-    }
-    Accept(acceptor);
-  });
+        Accept(acceptor);
+      });
 }
 
 void Server::Run() {

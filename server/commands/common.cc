@@ -64,9 +64,7 @@ std::vector<std::string_view> ArgsFrom(const CommandContext& ctx, size_t first, 
   return out;
 }
 
-std::string CommandName(const CommandContext& ctx) {
-  return ToLower(ctx.args[0]);
-}
+std::string CommandName(const CommandContext& ctx) { return ToLower(ctx.args[0]); }
 
 int64_t LastSaveUnixSeconds(ServerContext& server) {
   const int64_t checkpoint = server.keyspace.LastCheckpointUnixTime();

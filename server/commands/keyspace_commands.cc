@@ -21,11 +21,16 @@ void ExpireGeneric(CommandContext& ctx, bool relative, ExpireUnit unit) {
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t j = 3; j < ctx.argc(); ++j) {
     std::string_view opt = ctx.arg(j);
-    if (EqualsNoCase(opt, "nx")) nx = true;
-    else if (EqualsNoCase(opt, "xx")) xx = true;
-    else if (EqualsNoCase(opt, "gt")) gt = true;
-    else if (EqualsNoCase(opt, "lt")) lt = true;
-    else return ctx.reply.Error("ERR Unsupported option " + std::string(opt));
+    if (EqualsNoCase(opt, "nx"))
+      nx = true;
+    else if (EqualsNoCase(opt, "xx"))
+      xx = true;
+    else if (EqualsNoCase(opt, "gt"))
+      gt = true;
+    else if (EqualsNoCase(opt, "lt"))
+      lt = true;
+    else
+      return ctx.reply.Error("ERR Unsupported option " + std::string(opt));
   }
   if (nx && (xx || gt || lt)) {
     return ctx.reply.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
@@ -137,8 +142,8 @@ void DbSize(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.ke
 
 // FLUSHDB / FLUSHALL [ASYNC | SYNC]: with one database they are the same.
 void FlushDb(CommandContext& ctx) {
-  if (ctx.argc() > 2 ||
-      (ctx.argc() == 2 && !EqualsNoCase(ctx.arg(1), "async") && !EqualsNoCase(ctx.arg(1), "sync"))) {
+  if (ctx.argc() > 2 || (ctx.argc() == 2 && !EqualsNoCase(ctx.arg(1), "async") &&
+                         !EqualsNoCase(ctx.arg(1), "sync"))) {
     return ctx.reply.Error(kErrSyntax);
   }
   auto status = ctx.keyspace().Flush();

@@ -35,10 +35,10 @@ TEST_CASE("glob: classes", "[glob]") {
   CHECK(GlobMatch("h[b-a]llo", "hallo"));  // reversed ranges are swapped
   CHECK_FALSE(GlobMatch("h[a-b]llo", "hcllo"));
   CHECK(GlobMatch("[\\]]", "]"));
-  CHECK(GlobMatch("[a-]", "]"));           // "a-]" is a range up to ']'
-  CHECK_FALSE(GlobMatch("[]", "a"));       // empty class matches nothing
-  CHECK(GlobMatch("[^]", "a"));            // negated empty class matches anything
-  CHECK(GlobMatch("[abc", "c"));           // unterminated class ends with the pattern
+  CHECK(GlobMatch("[a-]", "]"));      // "a-]" is a range up to ']'
+  CHECK_FALSE(GlobMatch("[]", "a"));  // empty class matches nothing
+  CHECK(GlobMatch("[^]", "a"));       // negated empty class matches anything
+  CHECK(GlobMatch("[abc", "c"));      // unterminated class ends with the pattern
   CHECK_FALSE(GlobMatch("[abc", "d"));
   CHECK(GlobMatch("[^", "x"));
   CHECK_FALSE(GlobMatch("[", "x"));

@@ -39,7 +39,8 @@ struct TempDb {
 
 template <typename Pred>
 bool WaitFor(Pred pred) {
-  for (int i = 0; i < 1000 && !pred(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 1000 && !pred(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return pred();
 }
 
