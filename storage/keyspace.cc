@@ -356,6 +356,16 @@ class Mutation {
     return CheckCovered(key);
   }
 
+  // The read half of every single-key read-modify-write: lock the key, then
+  // read what it holds at the time the lock was obtained (stored in *now).
+  Status LockAndLoad(std::string_view key, Slot* slot, int64_t* now = nullptr) {
+    Status status = Lock(key);
+    if (!status.ok()) return status;
+    const int64_t at = impl_->Now();
+    if (now != nullptr) *now = at;
+    return impl_->Load(key, at, slot);
+  }
+
   Status Lock(const std::vector<std::string_view>& keys) {
     if (transaction_ == nullptr) {
       guard_ = impl_->locks.Lock(keys);
@@ -1284,10 +1294,8 @@ uint64_t Keyspace::ExpiringSize() const {
 
 Status Keyspace::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
   Slot slot;
-  status = impl_->Load(key, NowMs(), &slot);
+  Status status = mutation.LockAndLoad(key, &slot);
   if (!status.ok()) return status;
   int64_t current = 0;
   if (slot.live) {
@@ -1307,10 +1315,8 @@ Status Keyspace::IncrBy(std::string_view key, int64_t delta, int64_t* result) {
 
 Status Keyspace::IncrByFloat(std::string_view key, long double delta, std::string* result) {
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
   Slot slot;
-  status = impl_->Load(key, NowMs(), &slot);
+  Status status = mutation.LockAndLoad(key, &slot);
   if (!status.ok()) return status;
   long double current = 0;
   if (slot.live) {
@@ -1334,11 +1340,9 @@ Status Keyspace::Set(std::string_view key, std::string_view value, const SetOpti
                      SetResult* result) {
   *result = SetResult();
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
-  const int64_t now = NowMs();
+  int64_t now = 0;
   Slot slot;
-  status = impl_->Load(key, now, &slot);
+  Status status = mutation.LockAndLoad(key, &slot, &now);
   if (!status.ok()) return status;
   if (options.get_old && slot.live) result->old_value = slot.value.Text();
   if ((options.condition == SetCondition::kIfMissing && slot.live) ||
@@ -1370,10 +1374,8 @@ Status Keyspace::MSetNx(const std::vector<std::pair<std::string_view, std::strin
 
 Status Keyspace::GetDel(std::string_view key, std::string* value) {
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
   Slot slot;
-  status = impl_->Load(key, NowMs(), &slot);
+  Status status = mutation.LockAndLoad(key, &slot);
   if (!status.ok()) return status;
   if (!slot.live) return Status(Code::kNotFound);
   mutation.Delete(key, slot);
@@ -1415,11 +1417,9 @@ Status Keyspace::ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition c
                           bool* applied) {
   *applied = false;
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
-  const int64_t now = NowMs();
+  int64_t now = 0;
   Slot slot;
-  status = impl_->Load(key, now, &slot);
+  Status status = mutation.LockAndLoad(key, &slot, &now);
   if (!status.ok()) return status;
   // Redis checks the condition before the deletion of a past time.
   if (!slot.live || !ExpireConditionHolds(condition, slot.value.expire_at_ms, at_ms)) {
@@ -1440,10 +1440,8 @@ Status Keyspace::ExpireAt(std::string_view key, int64_t at_ms, ExpireCondition c
 Status Keyspace::Persist(std::string_view key, bool* applied) {
   *applied = false;
   Mutation mutation(impl_.get());
-  Status status = mutation.Lock(key);
-  if (!status.ok()) return status;
   Slot slot;
-  status = impl_->Load(key, NowMs(), &slot);
+  Status status = mutation.LockAndLoad(key, &slot);
   if (!status.ok()) return status;
   if (!slot.live || slot.value.expire_at_ms == 0) return Status();
   StoredValue next = slot.value;
