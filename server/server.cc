@@ -6,6 +6,7 @@
 
 #include "server/connection.h"
 #include "server/http/http_front_end.h"
+#include "server/listener.h"
 
 namespace tally::server {
 
@@ -42,12 +43,8 @@ std::optional<std::string> Server::Listen() {
     auto ip = asio::ip::make_address(address, ec);
     if (ec) return "invalid bind address '" + address + "'";
     tcp::endpoint endpoint(ip, static_cast<unsigned short>(config_.port));
-    auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
+    auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
+    if (!acceptor) {
       return "cannot listen on " + address + ":" + std::to_string(config_.port) + ": " +
              ec.message();
     }

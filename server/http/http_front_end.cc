@@ -6,6 +6,7 @@
 
 #include "server/http/access.h"
 #include "server/http/http_session.h"
+#include "server/listener.h"
 
 namespace tally::server::http {
 
@@ -40,12 +41,8 @@ std::optional<std::string> HttpFrontEnd::Listen() {
   }
   for (const auto& endpoint : endpoints) {
     boost::system::error_code ec;
-    auto acceptor = std::make_unique<tcp::acceptor>(*contexts_[0]);
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
+    auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
+    if (!acceptor) {
       return "cannot listen for HTTP on " + endpoint.address().to_string() + ":" +
              std::to_string(endpoint.port()) + ": " + ec.message();
     }
