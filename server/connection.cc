@@ -128,8 +128,16 @@ void Connection::WriteWhenDurable() {
   writing_ = true;  // the output is spoken for: Stop() must wait for it.
   // The wait counts as work for this connection's io_context, so at shutdown
   // run() cannot return (and the context go away) before the syncer calls back.
-  auto work = boost::asio::make_work_guard(socket_.get_executor());
-  syncer.WhenDurable(sequence, [self = shared_from_this(), work = std::move(work)](bool durable) {
+  // Members are destroyed in reverse order: the connection reference goes
+  // before the work guard, so the io_context (and the Server) cannot finish
+  // while the syncer thread still holds this connection.
+  struct Hold {
+    boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
+    std::shared_ptr<Connection> self;
+  };
+  Hold hold{boost::asio::make_work_guard(socket_.get_executor()), shared_from_this()};
+  syncer.WhenDurable(sequence, [hold](bool durable) {
+    auto self = hold.self;
     boost::asio::post(self->socket_.get_executor(), [self, durable] {
       if (!durable) {
         // The fsync failed, so these writes might not survive a power loss:
