@@ -78,6 +78,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/iterator.h>
 #include <rocksdb/listener.h>
+#include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <rocksdb/utilities/write_batch_with_index.h>
@@ -303,6 +304,7 @@ struct Keyspace::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<WalSyncer> syncer;
+  std::shared_ptr<rocksdb::Cache> block_cache;  // shared by every column family
   std::shared_ptr<KeepMemtableNonEmpty> sentinel = std::make_shared<KeepMemtableNonEmpty>();
 
   KeyLocks locks;
@@ -1143,11 +1145,16 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   // so left alone it would pin every WAL file: force flushes past this much
   // WAL so that recovery after a crash replays a bounded amount.
   db_options.max_total_wal_size = 256u << 20;
+  // Tickers only (block-cache hits and misses for the metrics): their cost
+  // is a per-core counter add; histograms and timers would cost more.
+  db_options.statistics = rocksdb::CreateDBStatistics();
+  db_options.statistics->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);
 
   // One block cache for all column families; bloom filters on the data,
   // where point lookups dominate. The index is only iterated, meta is tiny.
   rocksdb::BlockBasedTableOptions table_options;
   table_options.block_cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  impl->block_cache = table_options.block_cache;
   rocksdb::ColumnFamilyOptions scan_options;
   scan_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
   rocksdb::ColumnFamilyOptions meta_options = scan_options;
@@ -1218,6 +1225,36 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
 int64_t Keyspace::NowMs() const { return impl_->Now(); }
 
 WalSyncer& Keyspace::syncer() { return *impl_->syncer; }
+
+StorageStats Keyspace::Stats() const {
+  StorageStats out;
+  rocksdb::DB* db = impl_->db;
+  auto sum = [db](const std::string& property) {
+    uint64_t value = 0;
+    return db->GetAggregatedIntProperty(property, &value) ? value : 0;
+  };
+  out.memtable_bytes = sum(rocksdb::DB::Properties::kCurSizeAllMemTables);
+  out.sst_bytes = sum(rocksdb::DB::Properties::kTotalSstFilesSize);
+  out.pending_compaction_bytes = sum(rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  out.compactions_pending = sum(rocksdb::DB::Properties::kCompactionPending);
+  // DB-wide figures: asked of one column family.
+  uint64_t value = 0;
+  if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningCompactions, &value)) {
+    out.running_compactions = value;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kNumRunningFlushes, &value)) {
+    out.running_flushes = value;
+  }
+  if (const auto& statistics = impl_->db_options.statistics) {
+    out.block_cache_hits = statistics->getTickerCount(rocksdb::BLOCK_CACHE_HIT);
+    out.block_cache_misses = statistics->getTickerCount(rocksdb::BLOCK_CACHE_MISS);
+  }
+  if (impl_->block_cache) {
+    out.block_cache_usage_bytes = impl_->block_cache->GetUsage();
+    out.block_cache_capacity_bytes = impl_->block_cache->GetCapacity();
+  }
+  return out;
+}
 
 // --- Reads -----------------------------------------------------------------
 
