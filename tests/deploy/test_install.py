@@ -22,14 +22,18 @@ from harness import ServerProcess  # noqa: E402
 from resp_client import decode  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def prefix(tmp_path_factory) -> Path:
+def cmake_install(root: Path) -> str:
     build = os.environ.get("TALLY_BUILD_DIR") or str(REPO_ROOT / "build")
-    root = tmp_path_factory.mktemp("install")
     res = subprocess.run(["cmake", "--install", build, "--prefix", str(root)],
                          capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
-    print(f"\ncmake --install: {len(res.stdout.splitlines())} lines of output")
+    return res.stdout
+
+
+@pytest.fixture(scope="module")
+def prefix(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("install")
+    cmake_install(root)
     return root
 
 
@@ -49,9 +53,22 @@ def test_installed_files(prefix):
     binary = prefix / "bin" / "tally-server"
     assert binary.is_file() and os.access(binary, os.X_OK)
     for path in ("etc/tally/tally.conf", "lib/systemd/system/tally.service",
-                 "lib/sysusers.d/tally.conf", "share/doc/tally/examples/nutcracker.yml"):
+                 "lib/sysusers.d/tally.conf", "share/doc/tally/examples/nutcracker.yml",
+                 "share/doc/tally/examples/tally.conf"):
         assert (prefix / path).is_file(), path
     assert "u tally " in (prefix / "lib/sysusers.d/tally.conf").read_text()
+
+
+def test_reinstall_keeps_the_operators_config(tmp_path):
+    cmake_install(tmp_path)
+    conf = tmp_path / "etc/tally/tally.conf"
+    edited = conf.read_text() + "port 7001\n"
+    conf.write_text(edited)
+    out = cmake_install(tmp_path)  # an upgrade
+    assert conf.read_text() == edited
+    assert "Keeping: " in out
+    example = (tmp_path / "share/doc/tally/examples/tally.conf").read_text()
+    assert example == run([str(tmp_path / "bin/tally-server"), "--print-config"]).stdout
 
 
 def test_systemd_unit_runs_the_installed_binary_with_the_installed_config(prefix):
