@@ -78,33 +78,38 @@ def render_config(listen_port: int, backend_ports: list[int], auto_eject: bool) 
 
 
 class Nutcracker:
-    def __init__(self, name: str, workdir: Path, config: str):
+    def __init__(self, name: str, workdir: Path, render):
         self.name = name
-        self.port = int(re.search(r"listen: [\d.]+:(\d+)", config).group(1))
+        self.render = render  # listen port -> config text
+        self.port = None
         self.conf = workdir / f"{name}.yml"
-        self.conf.write_text(config)
         self.log = workdir / f"{name}.log"
         self.proc = None
 
     def start(self):
         binary = nutcracker_binary()
-        check = subprocess.run([binary, "-t", "-c", str(self.conf)], capture_output=True,
-                               text=True, timeout=10)
-        assert check.returncode == 0, check.stdout + check.stderr
-        self.proc = subprocess.Popen(
-            [binary, "-c", str(self.conf), "-s", str(free_port()), "-a", HOST, "-o",
-             str(self.log), "-v", "5"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-            start_new_session=True)
-        deadline = time.monotonic() + WAIT_LIMIT
-        while time.monotonic() < deadline:
-            assert self.proc.poll() is None, f"nutcracker exited:\n{self.log_tail()}"
-            try:
-                if self.redis().ping():
-                    return self
-            except redis.exceptions.RedisError:
-                pass
-            time.sleep(0.05)
+        for attempt in range(3):  # another process may take the free port first
+            self.port = free_port()
+            self.conf.write_text(self.render(self.port))
+            check = subprocess.run([binary, "-t", "-c", str(self.conf)], capture_output=True,
+                                   text=True, timeout=10)
+            assert check.returncode == 0, check.stdout + check.stderr
+            self.proc = subprocess.Popen(
+                [binary, "-c", str(self.conf), "-s", str(free_port()), "-a", HOST, "-o",
+                 str(self.log), "-v", "5"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            deadline = time.monotonic() + WAIT_LIMIT
+            while time.monotonic() < deadline and self.proc.poll() is None:
+                try:
+                    if self.redis().ping():
+                        return self
+                except redis.exceptions.RedisError:
+                    pass
+                time.sleep(0.05)
+            if self.proc.poll() is None or "in use" not in self.log_tail():
+                break
+        self.stop()
         pytest.fail(f"nutcracker {self.name} did not answer PING\n{self.log_tail()}")
 
     def redis(self) -> redis.Redis:
@@ -181,8 +186,8 @@ def cluster(tmp_path):
             s.workdir.mkdir(parents=True, exist_ok=True)
             s.start()
         ports = [s.port for s in servers]
-        proxies = [Nutcracker("keep", tmp_path, render_config(free_port(), ports, False)),
-                   Nutcracker("eject", tmp_path, render_config(free_port(), ports, True))]
+        proxies = [Nutcracker("keep", tmp_path, lambda port: render_config(port, ports, False)),
+                   Nutcracker("eject", tmp_path, lambda port: render_config(port, ports, True))]
         for p in proxies:
             p.start()
         yield servers, proxies
