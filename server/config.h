@@ -32,6 +32,14 @@ struct Config {
   std::string http_token;           // comma/space separated; empty: requirepass
   std::string http_readonly_token;  // tokens that may only read
   int64_t http_max_body_size = 10LL * 1024 * 1024;
+  // TLS (server/tls_context.h): RESP over TLS on tls_port (0: off), and the
+  // REST API over HTTPS with http_tls, both with this certificate and key.
+  int tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_cert_file;          // verifies client certificates
+  std::string tls_auth_clients = "yes";  // yes, no or optional, as in Redis
+  bool http_tls = false;
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 

@@ -14,8 +14,8 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 HttpFrontEnd::HttpFrontEnd(const Config& config, ServerContext& server,
-                           std::vector<asio::io_context*> contexts)
-    : config_(config), server_(server), contexts_(std::move(contexts)) {}
+                           std::vector<asio::io_context*> contexts, asio::ssl::context* tls)
+    : config_(config), server_(server), contexts_(std::move(contexts)), tls_(tls) {}
 
 HttpFrontEnd::~HttpFrontEnd() = default;
 
@@ -48,7 +48,8 @@ std::optional<std::string> HttpFrontEnd::Listen() {
     }
     acceptors_.push_back(std::move(acceptor));
   }
-  spdlog::info("REST API (Upstash-compatible) on {} port {}", bind, config_.http_port);
+  spdlog::info("REST API (Upstash-compatible) on {} port {}{}", bind, config_.http_port,
+               tls_ ? " (HTTPS)" : "");
   return std::nullopt;
 }
 
@@ -65,7 +66,9 @@ void HttpFrontEnd::Accept(tcp::acceptor& acceptor) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("HTTP accept failed: {}", ec.message());
         } else if (!stopping_) {
-          auto session = std::make_shared<HttpSession>(std::move(socket), server_, loopback_only_);
+          auto session = std::make_shared<HttpSession>(
+              tls_ ? HttpStream(std::move(socket), *tls_) : HttpStream(std::move(socket)), server_,
+              loopback_only_);
           {
             std::lock_guard lock(sessions_mu_);
             // Drop entries of closed sessions now and then so the list stays small.

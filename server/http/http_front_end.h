@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -26,8 +27,10 @@ class HttpSession;
 class HttpFrontEnd {
  public:
   // `contexts`: the I/O threads' io_contexts; the acceptors live on the first.
+  // `tls`: for HTTPS (http-tls), the context of every session, which must
+  // outlive them; nullptr for plain HTTP.
   HttpFrontEnd(const Config& config, ServerContext& server,
-               std::vector<boost::asio::io_context*> contexts);
+               std::vector<boost::asio::io_context*> contexts, boost::asio::ssl::context* tls);
   ~HttpFrontEnd();
 
   // Binds every address. Refuses, with a message for the operator, to serve
@@ -45,6 +48,7 @@ class HttpFrontEnd {
   Config config_;
   ServerContext& server_;
   std::vector<boost::asio::io_context*> contexts_;
+  boost::asio::ssl::context* tls_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   size_t next_context_ = 0;  // only touched on the first io_context's thread
   bool loopback_only_ = true;

@@ -30,20 +30,27 @@ bool IsHttpParseError(const boost::system::error_code& error) {
 
 }  // namespace
 
-HttpSession::HttpSession(asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed)
-    : stream_(std::move(socket)), server_(server), open_allowed_(open_allowed) {
+HttpSession::HttpSession(HttpStream stream, ServerContext& server, bool open_allowed)
+    : stream_(std::move(stream)), server_(server), open_allowed_(open_allowed) {
   boost::system::error_code ec;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-void HttpSession::Start() { ReadHeader(); }
+void HttpSession::Start() {
+  stream_.AsyncHandshake(shared_from_this(),
+                         [self = shared_from_this()](const boost::system::error_code& error) {
+                           if (!error) return self->ReadHeader();
+                           spdlog::debug("HTTPS handshake failed: {}", error.message());
+                           self->Close();
+                         });
+}
 
 void HttpSession::Stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->stopping_ = true;
     if (!self->busy_) return self->Close();
     // A client that does not read its answer must not hold up shutdown.
-    self->stream_.expires_after(kLingerTimeout);
+    self->stream_.transport().expires_after(kLingerTimeout);
   });
 }
 
@@ -52,7 +59,7 @@ void HttpSession::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(static_cast<uint64_t>(server_.config.Snapshot().http_max_body_size));
-  stream_.expires_after(kIdleTimeout);
+  stream_.transport().expires_after(kIdleTimeout);
   beast_http::async_read_header(stream_, buffer_, *parser_,
                                 [self = shared_from_this()](const boost::system::error_code& error,
                                                             size_t) { self->OnHeader(error); });
@@ -65,7 +72,7 @@ void HttpSession::OnHeader(const boost::system::error_code& error) {
   }
   // curl waits for this before sending a body larger than 1 KB.
   static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  stream_.expires_after(kTransferTimeout);
+  stream_.transport().expires_after(kTransferTimeout);
   asio::async_write(stream_, asio::buffer(kContinue),
                     [self = shared_from_this()](const boost::system::error_code& error, size_t) {
                       if (error) return self->Close();
@@ -74,7 +81,7 @@ void HttpSession::OnHeader(const boost::system::error_code& error) {
 }
 
 void HttpSession::ReadBody() {
-  stream_.expires_after(kTransferTimeout);
+  stream_.transport().expires_after(kTransferTimeout);
   beast_http::async_read(stream_, buffer_, *parser_,
                          [self = shared_from_this()](const boost::system::error_code& error,
                                                      size_t) { self->OnBody(error); });
@@ -162,7 +169,7 @@ void HttpSession::Send(RestResponse response, uint64_t sync_token) {
   response_.keep_alive(keep_alive_);
   response_.body() = std::move(response.body);
   response_.prepare_payload();
-  stream_.expires_after(stopping_ ? kLingerTimeout : kTransferTimeout);
+  stream_.transport().expires_after(stopping_ ? kLingerTimeout : kTransferTimeout);
   beast_http::async_write(stream_, response_,
                           [self = shared_from_this()](const boost::system::error_code& error,
                                                       size_t) { self->OnSent(error); });
@@ -182,7 +189,7 @@ void HttpSession::Linger() {
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   drain_.resize(16 * 1024);
   // One deadline for the whole drain: it ends within kLingerTimeout.
-  stream_.expires_after(kLingerTimeout);
+  stream_.transport().expires_after(kLingerTimeout);
   Drain();
 }
 
@@ -196,12 +203,6 @@ void HttpSession::Drain() {
       });
 }
 
-void HttpSession::Close() {
-  boost::system::error_code ignored;
-  auto& socket = stream_.socket();
-  if (!socket.is_open()) return;
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
-}
+void HttpSession::Close() { stream_.Close(shared_from_this()); }
 
 }  // namespace tally::server::http
