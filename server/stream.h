@@ -62,7 +62,6 @@ class BasicStream {
   // Movable until the first operation starts (pending operations refer to it).
   BasicStream(BasicStream&&) = default;
 
-  bool is_tls() const { return tls_.has_value(); }
   executor_type get_executor() { return transport().get_executor(); }
   Transport& transport() { return tls_ ? tls_->next_layer() : *plain_; }
   boost::asio::ip::tcp::socket& socket() { return stream_detail::TcpSocket(transport()); }
@@ -122,15 +121,14 @@ class BasicStream {
   // handshake first sends its close_notify, so the client sees a clean end
   // rather than a truncation (waiting at most kTlsCloseTimeout, and not for
   // the client's close_notify, as Redis does); then the socket is shut down
-  // and closed, which fails every pending operation. No read completes with
-  // data after Close. `owner` keeps this
+  // and closed, which fails every pending operation. `owner` keeps this
   // stream alive meanwhile.
   void Close(std::shared_ptr<void> owner) {
     if (closing_) return;
     closing_ = true;
     if (!established_) return CloseSocket();
-    // A read in flight ends now (end of stream) rather than with a request
-    // that would arrive while the close_notify goes out.
+    // A read in flight ends (end of stream) rather than returning requests
+    // that arrive while the close_notify goes out.
     boost::system::error_code ignored;
     socket().shutdown(boost::asio::ip::tcp::socket::shutdown_receive, ignored);
     // Marked as if the client's close_notify had arrived, SSL_shutdown
