@@ -84,7 +84,7 @@ const std::vector<Setting> kSettings = {
        c.bind = std::string(v);
        return std::nullopt;
      }},
-    {"port", "TCP port for RESP clients.", false, false,
+    {"port", "TCP port for RESP clients; 0 turns it off (for a TLS-only server).", false, false,
      [](const Config& c) { return std::to_string(c.port); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        int64_t port;
@@ -201,6 +201,57 @@ const std::vector<Setting> kSettings = {
      false, [](const Config& c) { return c.metrics_bind.empty() ? c.bind : c.metrics_bind; },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        c.metrics_bind = std::string(v);
+       return std::nullopt;
+     }},
+    {"tls-port", "TCP port for RESP clients over TLS; 0 (default) turns it off.", false, false,
+     [](const Config& c) { return std::to_string(c.tls_port); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       int64_t port;
+       if (auto err = SetInt(v, 0, 65535, &port)) return err;
+       c.tls_port = static_cast<int>(port);
+       return std::nullopt;
+     }},
+    {"tls-cert-file", "Server certificate (PEM, may include the chain) for tls-port and http-tls.",
+     false, false, [](const Config& c) { return c.tls_cert_file; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.tls_cert_file = std::string(v);
+       return std::nullopt;
+     }},
+    {"tls-key-file", "Private key (PEM) of tls-cert-file.", false, false,
+     [](const Config& c) { return c.tls_key_file; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.tls_key_file = std::string(v);
+       return std::nullopt;
+     }},
+    {"tls-ca-cert-file", "CA certificates (PEM) that client certificates must be signed by.", false,
+     false, [](const Config& c) { return c.tls_ca_cert_file; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.tls_ca_cert_file = std::string(v);
+       return std::nullopt;
+     }},
+    {"tls-auth-clients",
+     "yes (default): TLS clients need a certificate signed by tls-ca-cert-file; optional: one "
+     "is checked if sent; no: none is asked for.",
+     false, false, [](const Config& c) { return c.tls_auth_clients; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       for (std::string_view mode : {"yes", "no", "optional"}) {
+         if (EqualsNoCase(v, mode)) {
+           c.tls_auth_clients = std::string(mode);
+           return std::nullopt;
+         }
+       }
+       return "argument must be one of yes, no, optional";
+     }},
+    {"http-tls", "yes: the REST API speaks HTTPS on http-port, with tls-cert-file; default no.",
+     false, false, [](const Config& c) { return std::string(c.http_tls ? "yes" : "no"); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       if (EqualsNoCase(v, "yes")) {
+         c.http_tls = true;
+       } else if (EqualsNoCase(v, "no")) {
+         c.http_tls = false;
+       } else {
+         return "argument must be 'yes' or 'no'";
+       }
        return std::nullopt;
      }},
 };

@@ -41,6 +41,14 @@ struct Config {
   // means the RESP bind addresses.
   int metrics_port = 0;
   std::string metrics_bind;
+  // TLS (server/tls_context.h): RESP over TLS on tls_port (0: off), and the
+  // REST API over HTTPS with http_tls, both with this certificate and key.
+  int tls_port = 0;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_cert_file;          // verifies client certificates
+  std::string tls_auth_clients = "yes";  // yes, no or optional, as in Redis
+  bool http_tls = false;
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 

@@ -16,8 +16,8 @@ constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
 
 }  // namespace
 
-Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& server)
-    : socket_(std::move(socket)), server_(server), writer_(&output_) {
+Connection::Connection(Stream stream, ServerContext& server)
+    : stream_(std::move(stream)), server_(server), writer_(&output_) {
   protocol::ParserLimits limits;
   Config config = server_.config.Snapshot();
   limits.max_bulk_len = config.proto_max_bulk_len;
@@ -25,18 +25,18 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& serve
   client_.id = server_.next_client_id.fetch_add(1);
   client_.authenticated = config.requirepass.empty();
   boost::system::error_code ec;
-  auto endpoint = socket_.remote_endpoint(ec);
+  auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-  socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
   server_.stats.connected_clients.fetch_add(1);
   server_.stats.connections_received.fetch_add(1);
   // What CLIENT LIST shows of this connection.
   ClientRecord& record = *client_.record;
   record.id = client_.id;
   record.addr = peer_;
-  auto local = socket_.local_endpoint(ec);
+  auto local = stream_.socket().local_endpoint(ec);
   if (!ec) record.laddr = local.address().to_string() + ":" + std::to_string(local.port());
-  record.fd = socket_.native_handle();
+  record.fd = stream_.socket().native_handle();
   record.created_ms = MonotonicMs();
   record.last_active_ms = record.created_ms;
 }
@@ -56,15 +56,20 @@ void Connection::Start() {
   };
   server_.clients.Add(client_.record);
   input_.resize(kReadChunk);
-  ReadMore();
+  stream_.AsyncHandshake(
+      shared_from_this(), [self = shared_from_this()](const boost::system::error_code& error) {
+        if (!error) return self->ReadMore();
+        spdlog::debug("client {} TLS handshake failed: {}", self->client_.id, error.message());
+        self->Close();
+      });
 }
 
 void Connection::Stop() {
-  boost::asio::post(socket_.get_executor(), [self = shared_from_this()] {
+  boost::asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->stopping_ = true;
     if (!self->writing_) return self->Close();
     // A client that does not read its last replies must not hold up shutdown.
-    auto timer = std::make_shared<boost::asio::steady_timer>(self->socket_.get_executor(),
+    auto timer = std::make_shared<boost::asio::steady_timer>(self->stream_.get_executor(),
                                                              std::chrono::seconds(2));
     timer->async_wait([self, timer](const boost::system::error_code&) { self->Close(); });
   });
@@ -79,7 +84,7 @@ void Connection::ReadMore() {
     input_start_ = 0;
   }
   if (input_.size() - input_end_ < kReadChunk / 2) input_.resize(input_end_ + kReadChunk);
-  socket_.async_read_some(
+  stream_.async_read_some(
       boost::asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
         self->OnRead(error, bytes);
@@ -136,10 +141,10 @@ void Connection::WriteWhenDurable() {
     boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
     std::shared_ptr<Connection> self;
   };
-  Hold hold{boost::asio::make_work_guard(socket_.get_executor()), shared_from_this()};
+  Hold hold{boost::asio::make_work_guard(stream_.get_executor()), shared_from_this()};
   syncer.WhenDurable(sequence, [hold](bool durable) {
     auto self = hold.self;
-    boost::asio::post(self->socket_.get_executor(), [self, durable] {
+    boost::asio::post(self->stream_.get_executor(), [self, durable] {
       if (!durable) {
         // The fsync failed, so these writes might not survive a power loss:
         // acknowledging them would be a lie. Close instead, as a crash would.
@@ -156,7 +161,7 @@ void Connection::WriteWhenDurable() {
 void Connection::Write() {
   writing_ = true;
   boost::asio::async_write(
-      socket_, boost::asio::buffer(output_),
+      stream_, boost::asio::buffer(output_),
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
         self->server_.stats.net_output_bytes.fetch_add(bytes, std::memory_order_relaxed);
         self->writing_ = false;
@@ -170,11 +175,6 @@ void Connection::Write() {
       });
 }
 
-void Connection::Close() {
-  if (!socket_.is_open()) return;
-  boost::system::error_code ignored;
-  socket_.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
-}
+void Connection::Close() { stream_.Close(shared_from_this()); }
 
 }  // namespace tally::server

@@ -22,12 +22,14 @@
 #include "protocol/request_parser.h"
 #include "server/command_context.h"
 #include "server/server_context.h"
+#include "server/stream.h"
 
 namespace tally::server {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(boost::asio::ip::tcp::socket socket, ServerContext& server);
+  // `stream`: plain or TLS; a TLS client is served once its handshake is done.
+  Connection(Stream stream, ServerContext& server);
   ~Connection();
 
   void Start();
@@ -47,7 +49,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Write();
   void Close();
 
-  boost::asio::ip::tcp::socket socket_;
+  Stream stream_;
   ServerContext& server_;
   std::string peer_;
   protocol::RequestParser parser_;

@@ -82,7 +82,9 @@ int main(int argc, char** argv) {
       spdlog::critical("{}", *err);
       return 1;
     }
-    spdlog::info("listening on {} port {}; ready to accept connections", config.bind, config.port);
+    spdlog::info("listening on {}{}{}; ready to accept connections", config.bind,
+                 config.port != 0 ? " port " + std::to_string(config.port) : "",
+                 config.tls_port != 0 ? " tls-port " + std::to_string(config.tls_port) : "");
     server.Run();
   }
   keyspace.reset();  // flushes and closes RocksDB

@@ -8,6 +8,7 @@
 #include "server/http/http_front_end.h"
 #include "server/listener.h"
 #include "server/logging.h"
+#include "server/tls_context.h"
 
 namespace tally::server {
 
@@ -37,48 +38,67 @@ Server::Server(const Config& config, LiveConfig& live_config, storage::Keyspace&
 Server::~Server() = default;
 
 std::optional<std::string> Server::Listen() {
+  if (config_.port == 0 && config_.tls_port == 0) {
+    return "port and tls-port are both 0: there is nothing to listen on";
+  }
+  std::string error;
+  if (config_.tls_port != 0) {
+    tls_context_ =
+        MakeServerTlsContext(config_, ParseTlsClientAuth(config_.tls_auth_clients), &error);
+    if (!tls_context_) return error;
+  }
   std::istringstream addresses(config_.bind);
   std::string address;
   while (addresses >> address) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address, ec);
     if (ec) return "invalid bind address '" + address + "'";
-    tcp::endpoint endpoint(ip, static_cast<unsigned short>(config_.port));
-    auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
-    if (!acceptor) {
-      return "cannot listen on " + address + ":" + std::to_string(config_.port) + ": " +
-             ec.message();
+    for (auto [port, listeners] :
+         {std::pair{config_.port, &acceptors_}, std::pair{config_.tls_port, &tls_acceptors_}}) {
+      if (port == 0) continue;
+      tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
+      auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
+      if (!acceptor) {
+        return "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
+      }
+      listeners->push_back(std::move(acceptor));
     }
-    acceptors_.push_back(std::move(acceptor));
   }
-  if (acceptors_.empty()) return "no bind address configured";
+  if (acceptors_.empty() && tls_acceptors_.empty()) return "no bind address configured";
   if (config_.http_port != 0) {
+    if (config_.http_tls) {
+      // REST clients authenticate with tokens, not certificates.
+      http_tls_context_ = MakeServerTlsContext(config_, TlsClientAuth::kNo, &error);
+      if (!http_tls_context_) return error;
+    }
     std::vector<asio::io_context*> contexts;
     for (auto& context : contexts_) contexts.push_back(context.get());
-    http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts));
+    http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts),
+                                                 http_tls_context_.get());
     if (auto err = http_->Listen()) return err;
   }
   if (config_.metrics_port != 0) {
     std::vector<asio::io_context*> contexts;
     for (auto& context : contexts_) contexts.push_back(context.get());
-    metrics_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts),
+    metrics_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts), nullptr,
                                                     http::HttpFrontEnd::Role::kMetricsOnly);
     if (auto err = metrics_->Listen()) return err;
   }
   return std::nullopt;
 }
 
-void Server::Accept(tcp::acceptor& acceptor) {
+void Server::Accept(tcp::acceptor& acceptor, asio::ssl::context* tls) {
   // Each new connection lives on the next I/O thread's io_context.
   asio::io_context& target = *contexts_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
   acceptor.async_accept(
-      target, [this, &acceptor](boost::system::error_code ec, tcp::socket socket) {
+      target, [this, &acceptor, tls](boost::system::error_code ec, tcp::socket socket) {
         if (ec) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("accept failed: {}", ec.message());
         } else if (!shutting_down_) {
-          auto connection = std::make_shared<Connection>(std::move(socket), context_);
+          auto connection = std::make_shared<Connection>(
+              tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_);
           {
             std::lock_guard lock(connections_mu_);
             // Drop entries of closed connections now and then so the list stays small.
@@ -89,7 +109,7 @@ void Server::Accept(tcp::acceptor& acceptor) {
           }
           connection->Start();
         }
-        Accept(acceptor);
+        Accept(acceptor, tls);
       });
 }
 
@@ -109,7 +129,8 @@ void Server::WaitForSignal() {
 
 void Server::Run() {
   WaitForSignal();
-  for (auto& acceptor : acceptors_) Accept(*acceptor);
+  for (auto& acceptor : acceptors_) Accept(*acceptor, nullptr);
+  for (auto& acceptor : tls_acceptors_) Accept(*acceptor, tls_context_.get());
   if (http_) http_->Start();
   if (metrics_) metrics_->Start();
 
@@ -130,6 +151,7 @@ void Server::RequestShutdown() {
 void Server::StopEverything() {
   boost::system::error_code ignored;
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  for (auto& acceptor : tls_acceptors_) acceptor->close(ignored);
   signals_->cancel(ignored);
   if (http_) http_->Stop();
   if (metrics_) metrics_->Stop();

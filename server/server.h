@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,7 +32,9 @@ class Server {
   Server(const Config& config, LiveConfig& live_config, storage::Keyspace& keyspace);
   ~Server();
 
-  // Binds every configured address. Returns an error message on failure.
+  // Binds every configured address, on port and on tls-port (each unless 0),
+  // after loading the TLS certificates if a TLS listener is configured.
+  // Returns an error message on failure.
   std::optional<std::string> Listen();
   // Serves until shutdown is requested; returns when every I/O thread has
   // finished its in-flight work and every connection is closed.
@@ -45,14 +48,20 @@ class Server {
   void Accept(boost::asio::ip::tcp::acceptor& acceptor);
   // Handles the next SIGINT/SIGTERM (shutdown) or SIGHUP (reopen the log).
   void WaitForSignal();
+  // `tls`: the context of a TLS listener; nullptr for plain text.
+  void Accept(boost::asio::ip::tcp::acceptor& acceptor, boost::asio::ssl::context* tls);
   void StopEverything();
 
   Config config_;
   ServerContext context_;
+  // Declared before the io_contexts, so they outlive every TLS stream.
+  std::unique_ptr<boost::asio::ssl::context> tls_context_;       // tls-port
+  std::unique_ptr<boost::asio::ssl::context> http_tls_context_;  // http-tls
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<WorkGuard> work_guards_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tls_acceptors_;
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<http::HttpFrontEnd> http_;     // the REST API, when http-port is set
   std::unique_ptr<http::HttpFrontEnd> metrics_;  // GET /metrics only, when metrics-port is set

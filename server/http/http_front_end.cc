@@ -14,8 +14,9 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 HttpFrontEnd::HttpFrontEnd(const Config& config, ServerContext& server,
-                           std::vector<asio::io_context*> contexts, Role role)
-    : config_(config), server_(server), contexts_(std::move(contexts)), role_(role) {}
+                           std::vector<asio::io_context*> contexts, asio::ssl::context* tls,
+                           Role role)
+    : config_(config), server_(server), contexts_(std::move(contexts)), tls_(tls), role_(role) {}
 
 HttpFrontEnd::~HttpFrontEnd() = default;
 
@@ -55,7 +56,8 @@ std::optional<std::string> HttpFrontEnd::Listen() {
   if (metrics) {
     spdlog::info("Prometheus metrics on {} port {} (GET /metrics)", bind, port);
   } else {
-    spdlog::info("REST API (Upstash-compatible) on {} port {}", bind, port);
+    spdlog::info("REST API (Upstash-compatible) on {} port {}{}", bind, port,
+                 tls_ ? " (HTTPS)" : "");
   }
   return std::nullopt;
 }
@@ -73,8 +75,9 @@ void HttpFrontEnd::Accept(tcp::acceptor& acceptor) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("HTTP accept failed: {}", ec.message());
         } else if (!stopping_) {
-          auto session = std::make_shared<HttpSession>(std::move(socket), server_, loopback_only_,
-                                                       role_ == Role::kMetricsOnly);
+          auto session = std::make_shared<HttpSession>(
+              tls_ ? HttpStream(std::move(socket), *tls_) : HttpStream(std::move(socket)), server_,
+              loopback_only_, role_ == Role::kMetricsOnly);
           {
             std::lock_guard lock(sessions_mu_);
             // Drop entries of closed sessions now and then so the list stays small.

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -30,8 +31,11 @@ class HttpFrontEnd {
   enum class Role { kRestApi, kMetricsOnly };
 
   // `contexts`: the I/O threads' io_contexts; the acceptors live on the first.
+  // `tls`: for HTTPS (http-tls), the context of every session, which must
+  // outlive them; nullptr for plain HTTP.
   HttpFrontEnd(const Config& config, ServerContext& server,
-               std::vector<boost::asio::io_context*> contexts, Role role = Role::kRestApi);
+               std::vector<boost::asio::io_context*> contexts, boost::asio::ssl::context* tls,
+               Role role = Role::kRestApi);
   ~HttpFrontEnd();
 
   // Binds every address. The REST API refuses, with a message for the
@@ -50,6 +54,7 @@ class HttpFrontEnd {
   Config config_;
   ServerContext& server_;
   std::vector<boost::asio::io_context*> contexts_;
+  boost::asio::ssl::context* tls_;
   Role role_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   size_t next_context_ = 0;  // only touched on the first io_context's thread

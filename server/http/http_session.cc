@@ -51,9 +51,9 @@ RestResponse MetricsResponse(const Request& request, ServerContext& server) {
 
 }  // namespace
 
-HttpSession::HttpSession(asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed,
+HttpSession::HttpSession(HttpStream stream, ServerContext& server, bool open_allowed,
                          bool metrics_only)
-    : stream_(std::move(socket)),
+    : stream_(std::move(stream)),
       server_(server),
       open_allowed_(open_allowed),
       metrics_only_(metrics_only) {
@@ -61,14 +61,21 @@ HttpSession::HttpSession(asio::ip::tcp::socket socket, ServerContext& server, bo
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
 
-void HttpSession::Start() { ReadHeader(); }
+void HttpSession::Start() {
+  stream_.AsyncHandshake(shared_from_this(),
+                         [self = shared_from_this()](const boost::system::error_code& error) {
+                           if (!error) return self->ReadHeader();
+                           spdlog::debug("HTTPS handshake failed: {}", error.message());
+                           self->Close();
+                         });
+}
 
 void HttpSession::Stop() {
   asio::post(stream_.get_executor(), [self = shared_from_this()] {
     self->stopping_ = true;
     if (!self->busy_) return self->Close();
     // A client that does not read its answer must not hold up shutdown.
-    self->stream_.expires_after(kLingerTimeout);
+    self->stream_.transport().expires_after(kLingerTimeout);
   });
 }
 
@@ -77,7 +84,7 @@ void HttpSession::ReadHeader() {
   parser_.emplace();
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(static_cast<uint64_t>(server_.config.Snapshot().http_max_body_size));
-  stream_.expires_after(kIdleTimeout);
+  stream_.transport().expires_after(kIdleTimeout);
   beast_http::async_read_header(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
@@ -93,7 +100,7 @@ void HttpSession::OnHeader(const boost::system::error_code& error) {
   }
   // curl waits for this before sending a body larger than 1 KB.
   static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-  stream_.expires_after(kTransferTimeout);
+  stream_.transport().expires_after(kTransferTimeout);
   asio::async_write(stream_, asio::buffer(kContinue),
                     [self = shared_from_this()](const boost::system::error_code& error, size_t) {
                       if (error) return self->Close();
@@ -102,7 +109,7 @@ void HttpSession::OnHeader(const boost::system::error_code& error) {
 }
 
 void HttpSession::ReadBody() {
-  stream_.expires_after(kTransferTimeout);
+  stream_.transport().expires_after(kTransferTimeout);
   beast_http::async_read(
       stream_, buffer_, *parser_,
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
@@ -196,7 +203,7 @@ void HttpSession::Send(RestResponse response, uint64_t sync_token) {
   response_.keep_alive(keep_alive_);
   response_.body() = std::move(response.body);
   response_.prepare_payload();
-  stream_.expires_after(stopping_ ? kLingerTimeout : kTransferTimeout);
+  stream_.transport().expires_after(stopping_ ? kLingerTimeout : kTransferTimeout);
   beast_http::async_write(
       stream_, response_,
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
@@ -219,7 +226,7 @@ void HttpSession::Linger() {
   stream_.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   drain_.resize(16 * 1024);
   // One deadline for the whole drain: it ends within kLingerTimeout.
-  stream_.expires_after(kLingerTimeout);
+  stream_.transport().expires_after(kLingerTimeout);
   Drain();
 }
 
@@ -233,12 +240,6 @@ void HttpSession::Drain() {
       });
 }
 
-void HttpSession::Close() {
-  boost::system::error_code ignored;
-  auto& socket = stream_.socket();
-  if (!socket.is_open()) return;
-  socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket.close(ignored);
-}
+void HttpSession::Close() { stream_.Close(shared_from_this()); }
 
 }  // namespace tally::server::http

@@ -1,8 +1,8 @@
 // One HTTP/1.1 connection to the REST front end, on one io_context (one
 // thread), owned by the shared_ptr its pending operation holds, like the RESP
 // Connection. Requests on a keep-alive connection are answered one at a
-// time, in order: read a request, run it (rest_handler.h), wait until the
-// writes its answer reflects are durable, send the answer, read the next.
+// time, in order: (over HTTPS, finish the TLS handshake,) read a request, run it (rest_handler.h),
+// wait until the writes its answer reflects are durable, send the answer, read the next.
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
@@ -12,6 +12,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -19,14 +20,20 @@
 
 #include "server/http/rest_handler.h"
 #include "server/server_context.h"
+#include "server/stream.h"
 
 namespace tally::server::http {
+
+// HTTP or HTTPS: Beast's tcp_stream, whose deadlines bound every read and
+// write, in plain text or under TLS.
+using HttpStream =
+    BasicStream<boost::beast::tcp_stream, boost::beast::ssl_stream<boost::beast::tcp_stream>>;
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   // `open_allowed`: see HandleRestRequest. `metrics_only`: the session
   // answers GET /metrics and nothing else (the metrics-port listener).
-  HttpSession(boost::asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed,
+  HttpSession(HttpStream stream, ServerContext& server, bool open_allowed,
               bool metrics_only = false);
 
   void Start();
@@ -53,7 +60,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   void Drain();
   void Close();
 
-  boost::beast::tcp_stream stream_;
+  HttpStream stream_;
   ServerContext& server_;
   const bool open_allowed_;
   const bool metrics_only_;

@@ -54,9 +54,11 @@ function accepts(port) {
 
 export class Tally {
   // token: http-token (null: none); readonlyToken: http-readonly-token;
-  // args: extra command-line settings, e.g. ["--durability", "everysec"].
-  constructor({ token = "tally-test-token", readonlyToken, requirepass, args = [] } = {}) {
+  // args: extra command-line settings, e.g. ["--durability", "everysec"];
+  // tls: { cert, key } files to serve the REST API over HTTPS (http-tls).
+  constructor({ token = "tally-test-token", readonlyToken, requirepass, args = [], tls } = {}) {
     this.token = token;
+    this.tls = tls;
     this.readonlyToken = readonlyToken;
     this.requirepass = requirepass;
     this.extraArgs = args;
@@ -65,7 +67,7 @@ export class Tally {
   }
 
   get url() {
-    return `http://${HOST}:${this.httpPort}`;
+    return `${this.tls ? "https" : "http"}://${HOST}:${this.httpPort}`;
   }
 
   args() {
@@ -74,6 +76,7 @@ export class Tally {
     if (this.token) args.push("--http-token", this.token);
     if (this.readonlyToken) args.push("--http-readonly-token", this.readonlyToken);
     if (this.requirepass) args.push("--requirepass", this.requirepass);
+    if (this.tls) args.push("--http-tls", "yes", "--tls-cert-file", this.tls.cert, "--tls-key-file", this.tls.key);
     return args;
   }
 

@@ -1,5 +1,5 @@
-// Starts a real tally-server for one test: a free 127.0.0.1 port, a fresh
-// temporary data directory, stopped (SIGTERM, then SIGKILL) and removed
+// Starts a real tally-server for one test: a free 127.0.0.1 port (and one for
+// TLS when asked), a fresh temporary data directory, stopped (SIGTERM, then SIGKILL) and removed
 // afterwards. The binary comes from TALLY_SERVER (default build/tally-server).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, openSync, closeSync, readFileSync, existsSync } from "node:fs";
@@ -50,11 +50,31 @@ function answers(port) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+// Resolves true once something accepts TCP connections on the port (for a
+// TLS port, where a plain PING gets no answer).
+function accepts(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host: HOST, port });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => done(true));
+  });
+}
+
+export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TallyServer {
-  constructor({ password } = {}) {
+  // password: requirepass. tls: settings that go with tls-port, which is then
+  // opened on a free port too, e.g. { "tls-cert-file": path, ... }.
+  // plain: false for a TLS-only server (port 0).
+  constructor({ password, tls, plain = true } = {}) {
     this.password = password;
+    this.tls = tls;
+    this.plain = plain;
   }
 
   get url() {
@@ -62,15 +82,30 @@ export class TallyServer {
     return `redis://${auth}${HOST}:${this.port}`;
   }
 
+  get tlsUrl() {
+    const auth = this.password ? `default:${encodeURIComponent(this.password)}@` : "";
+    return `rediss://${auth}${HOST}:${this.tlsPort}`;
+  }
+
+  async ready() {
+    if (this.plain && !(await answers(this.port))) return false;
+    return !this.tls || accepts(this.tlsPort);
+  }
+
   async start() {
     this.dir = mkdtempSync(path.join(os.tmpdir(), "tally-clients-"));
     this.logPath = path.join(this.dir, "server.log");
     for (let attempt = 0; attempt < 3; attempt++) {
-      this.port = await freePort();
+      this.port = this.plain ? await freePort() : 0;
       // The default durability (always, group commit): clients must work
       // unchanged with the promise users actually get.
       const args = ["--port", String(this.port), "--bind", HOST, "--dir", path.join(this.dir, "data")];
       if (this.password) args.push("--requirepass", this.password);
+      if (this.tls) {
+        this.tlsPort = await freePort();
+        args.push("--tls-port", String(this.tlsPort));
+        for (const [name, value] of Object.entries(this.tls)) args.push(`--${name}`, value);
+      }
       const log = openSync(this.logPath, "a");
       this.proc = spawn(serverBinary(), args, { stdio: ["ignore", log, log] });
       closeSync(log);
@@ -79,7 +114,7 @@ export class TallyServer {
       let running = true;
       this.proc.on("exit", () => (running = false));
       while (running && Date.now() < deadline) {
-        if (await answers(this.port)) return this;
+        if (await this.ready()) return this;
         await sleep(25);
       }
       if (running) {
