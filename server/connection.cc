@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "server/dispatcher.h"
+#include "server/os_limits.h"
 
 namespace tally::server {
 namespace {
@@ -14,20 +15,33 @@ constexpr size_t kReadChunk = 16 * 1024;
 // output for one read never grows without bound.
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
 
+// The replies collected before they are sent: a batch closes at 4 MB, or at
+// the soft output limit when that is lower, so a client that stops reading
+// while its pipeline runs ends up over the soft limit (and is closed in time)
+// rather than held just under it forever.
+size_t BatchLimit(const OutputBufferLimit& limit) {
+  if (limit.soft <= 0) return kMaxPendingOutput;
+  return std::min(kMaxPendingOutput, static_cast<size_t>(limit.soft));
+}
+
 }  // namespace
 
 Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& server)
-    : socket_(std::move(socket)), server_(server), writer_(&output_) {
-  protocol::ParserLimits limits;
+    : socket_(std::move(socket)),
+      server_(server),
+      writer_(&output_),
+      watchdog_(socket_.get_executor()) {
   Config config = server_.config.Snapshot();
-  limits.max_bulk_len = config.proto_max_bulk_len;
-  parser_.set_limits(limits);
+  ApplyConfig(config);
   client_.id = server_.next_client_id.fetch_add(1);
   client_.authenticated = config.requirepass.empty();
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   socket_.set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  // Finds peers that vanished without a FIN (a crashed host, a dropped NAT
+  // entry), which would otherwise hold their slot forever.
+  if (config.tcp_keepalive > 0) EnableKeepAlive(socket_.native_handle(), config.tcp_keepalive);
   server_.stats.connected_clients.fetch_add(1);
   server_.stats.connections_received.fetch_add(1);
   // What CLIENT LIST shows of this connection.
@@ -39,6 +53,7 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& serve
   record.fd = socket_.native_handle();
   record.created_ms = MonotonicMs();
   record.last_active_ms = record.created_ms;
+  last_io_ms_ = record.created_ms;
 }
 
 Connection::~Connection() {
@@ -54,9 +69,69 @@ void Connection::Start() {
   client_.record->kill = [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->Stop();
   };
+  client_.record->config_changed = [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    boost::asio::post(self->socket_.get_executor(), [self] {
+      self->ApplyConfig(self->server_.config.Snapshot());
+      self->ArmWatchdog();
+    });
+  };
   server_.clients.Add(client_.record);
   input_.resize(kReadChunk);
+  ArmWatchdog();
   ReadMore();
+}
+
+void Connection::ApplyConfig(const Config& config) {
+  protocol::ParserLimits limits = parser_.limits();
+  limits.max_bulk_len = config.proto_max_bulk_len;
+  parser_.set_limits(limits);
+  query_buffer_limit_ = config.client_query_buffer_limit;
+  output_limit_ = config.client_output_buffer_limit;
+  idle_timeout_ms_ = config.timeout * 1000;
+}
+
+size_t Connection::QueryBufferBytes() const {
+  return (input_end_ - input_start_) + parser_.buffered_bytes() + client_.transaction.queued_bytes;
+}
+
+void Connection::ArmWatchdog() {
+  int64_t deadline = INT64_MAX;
+  if (idle_timeout_ms_ > 0) deadline = last_io_ms_ + idle_timeout_ms_;
+  if (over_soft_since_ms_ >= 0) {
+    deadline = std::min(deadline, over_soft_since_ms_ + output_limit_.soft_seconds * 1000);
+  }
+  if (deadline == INT64_MAX || !socket_.is_open()) return;
+  if (watchdog_deadline_ms_ != 0 && watchdog_deadline_ms_ <= deadline) return;
+  watchdog_deadline_ms_ = deadline;
+  // Replaces (and cancels) any earlier wait. The wait holds the connection
+  // weakly, so an armed watchdog never keeps a closed connection alive.
+  watchdog_.expires_after(
+      std::chrono::milliseconds(std::max<int64_t>(0, deadline - MonotonicMs())));
+  watchdog_.async_wait([weak = weak_from_this(), deadline](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self || self->watchdog_deadline_ms_ != deadline) return;  // gone, or superseded
+    self->watchdog_deadline_ms_ = 0;
+    if (!error) self->OnWatchdog();
+  });
+}
+
+void Connection::OnWatchdog() {
+  if (!socket_.is_open()) return;
+  const int64_t now = MonotonicMs();
+  if (idle_timeout_ms_ > 0 && now - last_io_ms_ >= idle_timeout_ms_) {
+    spdlog::debug("Closing idle client {} ({})", client_.id, peer_);
+    return Close();
+  }
+  if (over_soft_since_ms_ >= 0 && now - over_soft_since_ms_ >= output_limit_.soft_seconds * 1000) {
+    spdlog::warn(
+        "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of replies "
+        "unread for {} s",
+        client_.id, peer_, output_.size(), (now - over_soft_since_ms_) / 1000);
+    return Close();
+  }
+  ArmWatchdog();
 }
 
 void Connection::Stop() {
@@ -95,11 +170,19 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
     return Close();
   }
   input_end_ += bytes;
+  last_io_ms_ = MonotonicMs();
   ProcessInput();
 }
 
 void Connection::ProcessInput() {
-  while (!client_.close_after_reply && output_.size() < kMaxPendingOutput) {
+  const size_t batch_limit = BatchLimit(output_limit_);
+  while (!client_.close_after_reply && output_.size() < batch_limit) {
+    // A client that has not authenticated gets the parser's tighter limits.
+    if (parser_.limits().authenticated != client_.authenticated) {
+      protocol::ParserLimits limits = parser_.limits();
+      limits.authenticated = client_.authenticated;
+      parser_.set_limits(limits);
+    }
     size_t consumed = 0;
     auto status = parser_.Parse(
         std::string_view(input_.data() + input_start_, input_end_ - input_start_), &consumed);
@@ -112,6 +195,21 @@ void Connection::ProcessInput() {
       break;
     }
     Dispatch(parser_.args(), client_, writer_, server_);
+    if (output_limit_.hard > 0 && output_.size() >= static_cast<size_t>(output_limit_.hard)) {
+      spdlog::warn(
+          "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of "
+          "replies",
+          client_.id, peer_, output_.size());
+      output_.clear();
+      output_.shrink_to_fit();
+      return Close();
+    }
+  }
+  if (QueryBufferBytes() > static_cast<size_t>(query_buffer_limit_)) {
+    // Redis's wording, so log watchers that know Redis recognise it.
+    spdlog::warn("Closing client that reached max query buffer length: id={} addr={} ({} bytes)",
+                 client_.id, peer_, QueryBufferBytes());
+    return Close();
   }
   if (!output_.empty()) return WriteWhenDurable();
   if (client_.close_after_reply) return Close();
@@ -154,10 +252,20 @@ void Connection::WriteWhenDurable() {
 
 void Connection::Write() {
   writing_ = true;
+  if (output_limit_.soft > 0 && output_.size() >= static_cast<size_t>(output_limit_.soft)) {
+    over_soft_since_ms_ = MonotonicMs();
+    ArmWatchdog();
+  }
   boost::asio::async_write(
       socket_, boost::asio::buffer(output_),
+      // Called after each partial write: a client that reads slowly is not idle.
+      [this](const boost::system::error_code& error, size_t written) -> size_t {
+        if (written > 0) last_io_ms_ = MonotonicMs();
+        return boost::asio::transfer_all()(error, written);
+      },
       [self = shared_from_this()](const boost::system::error_code& error, size_t) {
         self->writing_ = false;
+        self->over_soft_since_ms_ = -1;
         self->output_.clear();
         // Give back the memory of an unusually large reply batch.
         if (self->output_.capacity() > 2 * kMaxPendingOutput) self->output_.shrink_to_fit();

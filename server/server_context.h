@@ -21,6 +21,7 @@ struct ServerStats {
   std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> connections_received{0};
   std::atomic<int64_t> connected_clients{0};
+  std::atomic<uint64_t> rejected_connections{0};  // refused over maxclients
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
   OpsMeter ops_meter;  // instantaneous_ops_per_sec

@@ -8,6 +8,7 @@
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
 #include "server/logging.h"
+#include "server/os_limits.h"
 #include "storage/glob.h"
 #include "storage/numbers.h"
 
@@ -101,11 +102,25 @@ void ConfigSet(CommandContext& ctx) {
       return ctx.reply.Error(ConfigSetFailure(name, *err));
     changes.emplace_back(name, value);
   }
+  // More clients need more file descriptors: get them first or refuse, as
+  // Redis does.
+  if (candidate.maxclients > current.maxclients) {
+    const int64_t fit = RaiseOpenFileLimit(candidate.maxclients);
+    if (fit < candidate.maxclients) {
+      return ctx.reply.Error(ConfigSetFailure(
+          "maxclients",
+          "The operating system is not able to handle the specified number of clients, try with " +
+              std::to_string(fit)));
+    }
+  }
   for (const auto& [name, value] : changes) {
     if (auto err = ctx.server.config.Set(name, value)) return ctx.reply.Error(*err);
   }
   // Settings that act on running components take effect here.
   ApplyLogLevel(ctx.server.config.Snapshot().loglevel);
+  for (const auto& client : ctx.server.clients.Snapshot()) {
+    if (client->config_changed) client->config_changed();
+  }
   ctx.reply.Ok();
 }
 
