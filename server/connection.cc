@@ -10,10 +10,20 @@
 namespace tally::server {
 namespace {
 
+// Reads take at most this much. A connection starts with room for a small
+// request and grows it, up to this, only while reads fill all the room they
+// get: an idle client holds half a kilobyte, not 16.
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kFirstReadChunk = 512;
 // Replies to a long pipeline are sent in pieces of about this size, so the
 // output for one read never grows without bound.
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
+
+// How long replies may stay over the soft limit; Redis's syntax allows any
+// number of seconds, capped here so the arithmetic cannot overflow.
+int64_t SoftLimitMs(const OutputBufferLimit& limit) {
+  return std::min<int64_t>(limit.soft_seconds, INT32_MAX) * 1000;
+}
 
 // The replies collected before they are sent: a batch closes at 4 MB, or at
 // the soft output limit when that is lower, so a client that stops reading
@@ -29,6 +39,7 @@ size_t BatchLimit(const OutputBufferLimit& limit) {
 Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& server)
     : socket_(std::move(socket)),
       server_(server),
+      read_chunk_(kFirstReadChunk),
       writer_(&output_),
       watchdog_(socket_.get_executor()) {
   Config config = server_.config.Snapshot();
@@ -78,7 +89,7 @@ void Connection::Start() {
     });
   };
   server_.clients.Add(client_.record);
-  input_.resize(kReadChunk);
+  input_.resize(read_chunk_);
   ArmWatchdog();
   ReadMore();
 }
@@ -100,7 +111,7 @@ void Connection::ArmWatchdog() {
   int64_t deadline = INT64_MAX;
   if (idle_timeout_ms_ > 0) deadline = last_io_ms_ + idle_timeout_ms_;
   if (over_soft_since_ms_ >= 0) {
-    deadline = std::min(deadline, over_soft_since_ms_ + output_limit_.soft_seconds * 1000);
+    deadline = std::min(deadline, over_soft_since_ms_ + SoftLimitMs(output_limit_));
   }
   if (deadline == INT64_MAX || !socket_.is_open()) return;
   if (watchdog_deadline_ms_ != 0 && watchdog_deadline_ms_ <= deadline) return;
@@ -124,7 +135,7 @@ void Connection::OnWatchdog() {
     spdlog::debug("Closing idle client {} ({})", client_.id, peer_);
     return Close();
   }
-  if (over_soft_since_ms_ >= 0 && now - over_soft_since_ms_ >= output_limit_.soft_seconds * 1000) {
+  if (over_soft_since_ms_ >= 0 && now - over_soft_since_ms_ >= SoftLimitMs(output_limit_)) {
     spdlog::warn(
         "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of replies "
         "unread for {} s",
@@ -153,7 +164,7 @@ void Connection::ReadMore() {
     input_end_ -= input_start_;
     input_start_ = 0;
   }
-  if (input_.size() - input_end_ < kReadChunk / 2) input_.resize(input_end_ + kReadChunk);
+  if (input_.size() - input_end_ < read_chunk_ / 2) input_.resize(input_end_ + read_chunk_);
   socket_.async_read_some(
       boost::asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
@@ -169,6 +180,7 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
     }
     return Close();
   }
+  if (input_end_ + bytes == input_.size()) read_chunk_ = std::min(kReadChunk, read_chunk_ * 4);
   input_end_ += bytes;
   last_io_ms_ = MonotonicMs();
   ProcessInput();

@@ -67,6 +67,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> input_;
   size_t input_start_ = 0;  // first unparsed byte in input_
   size_t input_end_ = 0;    // end of the bytes read so far
+  size_t read_chunk_;       // room offered to the next read (see connection.cc)
   std::string output_;
   protocol::ReplyWriter writer_;
   ClientState client_;
