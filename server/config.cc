@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "protocol/request_parser.h"
@@ -222,7 +223,7 @@ const std::vector<Setting> kSettings = {
               std::to_string(l.soft_seconds);
      },
      SetOutputBufferLimit},
-    {"timeout", "Close a client idle for this many seconds; 0 (default) never does.", true, false,
+    {"timeout", "Close a client idle for this many seconds; 0 never does.", true, false,
      [](const Config& c) { return std::to_string(c.timeout); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        return SetInt(v, 0, INT32_MAX, &c.timeout);
