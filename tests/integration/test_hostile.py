@@ -18,7 +18,7 @@ allocator keeps freed memory in quarantine and pads every block, so the RSS
 bounds are looser there; they still fail by a wide margin if a declared
 length were allocated up front (that alone would be 512 MB per client).
 
-Takes about 25 s (about 45 s under ASan) on a 2-core machine.
+Takes about 22 s (25 s under ASan) on a shared 2-core machine.
 """
 
 from __future__ import annotations
