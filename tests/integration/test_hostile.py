@@ -294,6 +294,9 @@ def pipeliner_that_never_reads(srv, port: int, observer: RawClient, report, rss_
     s.settimeout(5)
     s.connect((HOST, port))
     local_port = s.getsockname()[1]
+    # Registered first, so that its absence later means it was disconnected.
+    assert wait_until(lambda: client_listed(observer, local_port), 10), "never listed"
+    closes_before = srv.log_text().count("output buffer limits")
     pipeline = encode_command("AUTH", PASSWORD) + encode_command("GET", "hostile:big") * gets
     sent = 0
     started = time.monotonic()
@@ -331,6 +334,8 @@ def pipeliner_that_never_reads(srv, port: int, observer: RawClient, report, rss_
            f"{soft_seconds} s), {received // 1024} KB of replies had reached its socket; "
            f"RSS +{growth / MB:.1f} MB at most (bound {rss_limit / MB:.0f} MB)")
     assert gone, "the client that never reads was not disconnected"
+    assert srv.log_text().count("output buffer limits") == closes_before + 1
+    assert received < gets * value_size // 2, "it got its replies: it was not cut off"
     assert growth < rss_limit, f"the pipeliner grew RSS by {growth / MB:.1f} MB"
 
 
