@@ -15,6 +15,11 @@
 namespace tally::protocol {
 namespace {
 
+// Redis's limits on a client that has yet to authenticate (CVE-2021-32675).
+constexpr int64_t kMaxUnauthenticatedArgs = 10;
+constexpr int64_t kMaxUnauthenticatedBulk = 16 * 1024;
+constexpr size_t kKeptArgsCapacity = 1024;
+
 // Redis's string2ll (src/util.c): optional '-', then digits with no leading
 // zero (except "0" itself), nothing else, and no overflow. So "+5", " 5",
 // "05", "-0" and "" are all rejected, exactly as Redis rejects them.
@@ -200,6 +205,9 @@ RequestParser::Status RequestParser::ParseMultibulk(std::string_view data, size_
     if (!ParseLength(data.substr(1, cr - 1), &count) || count > limits_.max_multibulk_len) {
       return Fail("Protocol error: invalid multibulk length");
     }
+    if (count > kMaxUnauthenticatedArgs && !limits_.authenticated) {
+      return Fail("Protocol error: unauthenticated multibulk length");
+    }
     pos = cr + 2;
     if (count <= 0) {
       *consumed = pos;  // *0 and *-1 are no request
@@ -228,19 +236,23 @@ RequestParser::Status RequestParser::ParseMultibulk(std::string_view data, size_
       if (!ParseLength(rest.substr(1, cr - 1), &len) || len < 0 || len > limits_.max_bulk_len) {
         return Fail("Protocol error: invalid bulk length");
       }
+      if (len > kMaxUnauthenticatedBulk && !limits_.authenticated) {
+        return Fail("Protocol error: unauthenticated bulk length");
+      }
       pos += cr + 2;
       bulk_len_ = len;
       const size_t size = static_cast<size_t>(len);
       if (data.size() - pos >= size + 2) {
         // The common case: the whole argument is here, copy it in one go.
         args_.emplace_back(data.substr(pos, size));
-        buffered_bytes_ += size;
+        buffered_bytes_ += sizeof(std::string) + size;
         pos += size + 2;
         bulk_len_ = -1;
         --multibulk_remaining_;
         continue;
       }
       args_.emplace_back();
+      buffered_bytes_ += sizeof(std::string);
     }
 
     // A bulk arriving in pieces: append what is here. The string grows
@@ -276,7 +288,13 @@ RequestParser::Status RequestParser::Fail(std::string message) {
 }
 
 void RequestParser::Reset() {
-  args_.clear();
+  // Keep the argument vector for the next request unless one with very many
+  // arguments made it big: that memory goes back now, not with the client.
+  if (args_.capacity() > kKeptArgsCapacity) {
+    args_ = {};
+  } else {
+    args_.clear();
+  }
   multibulk_remaining_ = 0;
   bulk_len_ = -1;
   buffered_bytes_ = 0;

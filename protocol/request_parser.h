@@ -18,6 +18,10 @@ struct ParserLimits {
   int64_t max_multibulk_len = 1024 * 1024;
   // Longest inline request, or header line, accepted without a terminator.
   size_t max_inline_len = 64 * 1024;
+  // False while the client still has to authenticate: then, as in Redis, a
+  // multibulk request may have at most 10 arguments of at most 16 KB each,
+  // so a client without the password cannot make the server buffer much.
+  bool authenticated = true;
 };
 
 class RequestParser {
@@ -49,12 +53,14 @@ class RequestParser {
   // e.g. "Protocol error: invalid bulk length".
   const std::string& error() const { return error_; }
 
-  // Bytes held inside the parser for a request still incomplete (arguments
-  // already copied out of the input). Counts towards the query buffer limit.
+  // Bytes held inside the parser for a request still incomplete: the
+  // arguments already copied out of the input, and each one's bookkeeping.
+  // Counts towards the query buffer limit.
   size_t buffered_bytes() const { return buffered_bytes_; }
 
-  // Replaces the limits; takes effect from the next request.
+  // Replaces the limits; takes effect from the next request header parsed.
   void set_limits(const ParserLimits& limits) { limits_ = limits; }
+  const ParserLimits& limits() const { return limits_; }
 
  private:
   Status ParseInline(std::string_view data, size_t* consumed);

@@ -27,6 +27,9 @@ class ClientRecord {
   int64_t created_ms = 0;  // MonotonicMs() at connect
   // Closes the connection once its pending replies are sent. Any thread.
   std::function<void()> kill;
+  // Makes the connection apply the settings it caches (CONFIG SET changed
+  // some). Any thread.
+  std::function<void()> config_changed;
 
   std::atomic<int64_t> last_active_ms{0};
   std::atomic<const CommandSpec*> last_command{nullptr};

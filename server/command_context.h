@@ -29,6 +29,9 @@ struct TransactionState {
   bool active = false;  // between MULTI and EXEC / DISCARD
   bool failed = false;  // a command was refused while queuing: EXEC aborts
   std::vector<QueuedCommand> queued;
+  // Bytes of the queued arguments: they count towards the client's query
+  // buffer limit, as in Redis 7, so MULTI cannot hoard unbounded memory.
+  size_t queued_bytes = 0;
 };
 
 // Per-connection state that commands read and change.

@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <cctype>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "protocol/request_parser.h"
@@ -73,6 +74,36 @@ std::optional<std::string> SetDurability(Config& c, std::string_view v) {
   storage::Durability mode;
   if (!storage::ParseDurability(v, &mode)) return "argument must be always, everysec or none";
   c.durability = storage::DurabilityName(mode);
+  return std::nullopt;
+}
+
+// Redis's "<class> <hard> <soft> <soft-seconds>" groups, any number of them.
+// Tally has only normal clients, so the replica and pubsub classes (which
+// configs copied from redis.conf set) are accepted and have nothing to limit.
+std::optional<std::string> SetOutputBufferLimit(Config& c, std::string_view v) {
+  std::vector<std::string> words;
+  std::istringstream in{std::string(v)};
+  for (std::string word; in >> word;) words.push_back(word);
+  if (words.empty() || words.size() % 4 != 0) {
+    return "Wrong number of arguments in buffer limit configuration.";
+  }
+  OutputBufferLimit normal = c.client_output_buffer_limit;
+  for (size_t i = 0; i < words.size(); i += 4) {
+    const std::string& name = words[i];
+    const bool is_normal = EqualsNoCase(name, "normal");
+    if (!is_normal && !EqualsNoCase(name, "replica") && !EqualsNoCase(name, "slave") &&
+        !EqualsNoCase(name, "pubsub")) {
+      return "Invalid client class specified in buffer limit configuration.";
+    }
+    auto hard = ParseMemory(words[i + 1]);
+    auto soft = ParseMemory(words[i + 2]);
+    auto seconds = ParseInt64(words[i + 3]);
+    if (!hard || !soft || !seconds || *seconds < 0) {
+      return "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+    }
+    if (is_normal) normal = {*hard, *soft, *seconds};
+  }
+  c.client_output_buffer_limit = normal;
   return std::nullopt;
 }
 
@@ -253,6 +284,41 @@ const std::vector<Setting> kSettings = {
          return "argument must be 'yes' or 'no'";
        }
        return std::nullopt;
+       }},
+    {"maxclients",
+     "Most RESP clients at once; more get an error. Lowered at start-up if the open-file limit "
+     "cannot be raised enough.",
+     true, false, [](const Config& c) { return std::to_string(c.maxclients); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       return SetInt(v, 1, INT32_MAX, &c.maxclients);
+     }},
+    {"client-query-buffer-limit", "Most bytes of unexecuted requests one client may send, e.g. 1gb.",
+     true, false, [](const Config& c) { return std::to_string(c.client_query_buffer_limit); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       auto bytes = ParseMemory(v);
+       if (!bytes || *bytes < 1024 * 1024) return "argument must be a memory value >= 1mb";
+       c.client_query_buffer_limit = *bytes;
+       return std::nullopt;
+     }},
+    {"client-output-buffer-limit",
+     "\"normal <hard> <soft> <soft-seconds>\": close a client whose unsent replies reach <hard> "
+     "bytes, or stay at <soft> bytes or more for <soft-seconds>; 0 turns a limit off.",
+     true, false,
+     [](const Config& c) {
+       const OutputBufferLimit& l = c.client_output_buffer_limit;
+       return "normal " + std::to_string(l.hard) + " " + std::to_string(l.soft) + " " +
+              std::to_string(l.soft_seconds);
+     },
+     SetOutputBufferLimit},
+    {"timeout", "Close a client idle for this many seconds; 0 never does.", true, false,
+     [](const Config& c) { return std::to_string(c.timeout); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       return SetInt(v, 0, INT32_MAX, &c.timeout);
+     }},
+    {"tcp-keepalive", "Seconds of silence before TCP keepalive probes a client; 0 turns them off.",
+     true, false, [](const Config& c) { return std::to_string(c.tcp_keepalive); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       return SetInt(v, 0, INT32_MAX, &c.tcp_keepalive);
      }},
 };
 
@@ -324,12 +390,14 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     if (words.size() < 2) {
       return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' needs a value";
     }
-    // Only address and token lists take several words; others exactly one.
+    // Only address and token lists, and the output buffer limit groups, take
+    // several words; others exactly one.
     std::string value = words[1];
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
           !EqualsNoCase(words[0], "metrics-bind") && !EqualsNoCase(words[0], "http-token") &&
-          !EqualsNoCase(words[0], "http-readonly-token")) {
+          !EqualsNoCase(words[0], "http-readonly-token") &&
+          !EqualsNoCase(words[0], "client-output-buffer-limit")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
       for (size_t i = 2; i < words.size(); ++i) value += " " + words[i];

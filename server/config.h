@@ -13,6 +13,16 @@
 
 namespace tally::server {
 
+// Redis's client-output-buffer-limit for normal clients (see
+// docs/security.md): a client whose unsent replies reach `hard` bytes is
+// closed at once; one whose replies stay at `soft` bytes or more for
+// `soft_seconds` is closed then. 0 turns a limit off.
+struct OutputBufferLimit {
+  int64_t hard = 256LL * 1024 * 1024;
+  int64_t soft = 4LL * 1024 * 1024;
+  int64_t soft_seconds = 60;
+};
+
 struct Config {
   std::string bind = "127.0.0.1";
   int port = 6379;
@@ -49,6 +59,13 @@ struct Config {
   std::string tls_ca_cert_file;          // verifies client certificates
   std::string tls_auth_clients = "yes";  // yes, no or optional, as in Redis
   bool http_tls = false;
+  // Limits on each client (docs/security.md).
+  int64_t maxclients = 10000;  // lowered at start-up if the open-file limit is too low
+  int64_t client_query_buffer_limit = 1LL * 1024 * 1024 * 1024;
+  OutputBufferLimit client_output_buffer_limit;
+  int64_t timeout = 0;          // close clients idle this many seconds; 0: never
+  int64_t tcp_keepalive = 300;  // seconds; 0: no keepalive probes
+
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 

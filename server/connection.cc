@@ -5,29 +5,56 @@
 #include <cstring>
 
 #include "server/dispatcher.h"
+#include "server/os_limits.h"
 
 namespace tally::server {
 namespace {
 
+// Reads take at most this much. A connection starts with room for a small
+// request and grows it, up to this, only while reads fill all the room they
+// get: an idle client holds half a kilobyte, not 16.
 constexpr size_t kReadChunk = 16 * 1024;
+constexpr size_t kFirstReadChunk = 512;
 // Replies to a long pipeline are sent in pieces of about this size, so the
 // output for one read never grows without bound.
 constexpr size_t kMaxPendingOutput = 4 * 1024 * 1024;
 
+// How long replies may stay over the soft limit; Redis's syntax allows any
+// number of seconds, capped here so the arithmetic cannot overflow.
+int64_t SoftLimitMs(const OutputBufferLimit& limit) {
+  return std::min<int64_t>(limit.soft_seconds, INT32_MAX) * 1000;
+}
+
+// The replies collected before they are sent: a batch closes at 4 MB, or at
+// the soft output limit when that is lower, so a client that stops reading
+// while its pipeline runs ends up over the soft limit (and is closed in time)
+// rather than held just under it forever.
+size_t BatchLimit(const OutputBufferLimit& limit) {
+  if (limit.soft <= 0) return kMaxPendingOutput;
+  return std::min(kMaxPendingOutput, static_cast<size_t>(limit.soft));
+}
+
 }  // namespace
 
 Connection::Connection(Stream stream, ServerContext& server)
-    : stream_(std::move(stream)), server_(server), writer_(&output_) {
-  protocol::ParserLimits limits;
+    : stream_(std::move(stream)),
+      server_(server),
+      read_chunk_(kFirstReadChunk),
+      writer_(&output_),
+      watchdog_(stream_.get_executor()) {
   Config config = server_.config.Snapshot();
-  limits.max_bulk_len = config.proto_max_bulk_len;
-  parser_.set_limits(limits);
+  ApplyConfig(config);
   client_.id = server_.next_client_id.fetch_add(1);
   client_.authenticated = config.requirepass.empty();
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
   stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true), ec);
+  // Finds peers that vanished without a FIN (a crashed host, a dropped NAT
+  // entry), which would otherwise hold their slot forever.
+  if (config.tcp_keepalive > 0) {
+    EnableKeepAlive(stream_.socket().native_handle(), config.tcp_keepalive);
+  }
   server_.stats.connected_clients.fetch_add(1);
   server_.stats.connections_received.fetch_add(1);
   // What CLIENT LIST shows of this connection.
@@ -39,6 +66,7 @@ Connection::Connection(Stream stream, ServerContext& server)
   record.fd = stream_.socket().native_handle();
   record.created_ms = MonotonicMs();
   record.last_active_ms = record.created_ms;
+  last_io_ms_ = record.created_ms;
 }
 
 Connection::~Connection() {
@@ -54,14 +82,74 @@ void Connection::Start() {
   client_.record->kill = [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->Stop();
   };
+  client_.record->config_changed = [weak = weak_from_this()] {
+    auto self = weak.lock();
+    if (!self) return;
+    boost::asio::post(self->stream_.get_executor(), [self] {
+      self->ApplyConfig(self->server_.config.Snapshot());
+      self->ArmWatchdog();
+    });
+  };
   server_.clients.Add(client_.record);
-  input_.resize(kReadChunk);
+  input_.resize(read_chunk_);
+  ArmWatchdog();
   stream_.AsyncHandshake(
       shared_from_this(), [self = shared_from_this()](const boost::system::error_code& error) {
         if (!error) return self->ReadMore();
         spdlog::debug("client {} TLS handshake failed: {}", self->client_.id, error.message());
         self->Close();
       });
+}
+
+void Connection::ApplyConfig(const Config& config) {
+  protocol::ParserLimits limits = parser_.limits();
+  limits.max_bulk_len = config.proto_max_bulk_len;
+  parser_.set_limits(limits);
+  query_buffer_limit_ = config.client_query_buffer_limit;
+  output_limit_ = config.client_output_buffer_limit;
+  idle_timeout_ms_ = config.timeout * 1000;
+}
+
+size_t Connection::QueryBufferBytes() const {
+  return (input_end_ - input_start_) + parser_.buffered_bytes() + client_.transaction.queued_bytes;
+}
+
+void Connection::ArmWatchdog() {
+  int64_t deadline = INT64_MAX;
+  if (idle_timeout_ms_ > 0) deadline = last_io_ms_ + idle_timeout_ms_;
+  if (over_soft_since_ms_ >= 0) {
+    deadline = std::min(deadline, over_soft_since_ms_ + SoftLimitMs(output_limit_));
+  }
+  if (deadline == INT64_MAX || !stream_.socket().is_open()) return;
+  if (watchdog_deadline_ms_ != 0 && watchdog_deadline_ms_ <= deadline) return;
+  watchdog_deadline_ms_ = deadline;
+  // Replaces (and cancels) any earlier wait. The wait holds the connection
+  // weakly, so an armed watchdog never keeps a closed connection alive.
+  watchdog_.expires_after(
+      std::chrono::milliseconds(std::max<int64_t>(0, deadline - MonotonicMs())));
+  watchdog_.async_wait([weak = weak_from_this(), deadline](const boost::system::error_code& error) {
+    auto self = weak.lock();
+    if (!self || self->watchdog_deadline_ms_ != deadline) return;  // gone, or superseded
+    self->watchdog_deadline_ms_ = 0;
+    if (!error) self->OnWatchdog();
+  });
+}
+
+void Connection::OnWatchdog() {
+  if (!stream_.socket().is_open()) return;
+  const int64_t now = MonotonicMs();
+  if (idle_timeout_ms_ > 0 && now - last_io_ms_ >= idle_timeout_ms_) {
+    spdlog::debug("Closing idle client {} ({})", client_.id, peer_);
+    return Close();
+  }
+  if (over_soft_since_ms_ >= 0 && now - over_soft_since_ms_ >= SoftLimitMs(output_limit_)) {
+    spdlog::warn(
+        "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of replies "
+        "unread for {} s",
+        client_.id, peer_, output_.size(), (now - over_soft_since_ms_) / 1000);
+    return Close();
+  }
+  ArmWatchdog();
 }
 
 void Connection::Stop() {
@@ -83,7 +171,7 @@ void Connection::ReadMore() {
     input_end_ -= input_start_;
     input_start_ = 0;
   }
-  if (input_.size() - input_end_ < kReadChunk / 2) input_.resize(input_end_ + kReadChunk);
+  if (input_.size() - input_end_ < read_chunk_ / 2) input_.resize(input_end_ + read_chunk_);
   stream_.async_read_some(
       boost::asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
@@ -99,13 +187,22 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
     }
     return Close();
   }
+  if (input_end_ + bytes == input_.size()) read_chunk_ = std::min(kReadChunk, read_chunk_ * 4);
   input_end_ += bytes;
   server_.stats.net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  last_io_ms_ = MonotonicMs();
   ProcessInput();
 }
 
 void Connection::ProcessInput() {
-  while (!client_.close_after_reply && output_.size() < kMaxPendingOutput) {
+  const size_t batch_limit = BatchLimit(output_limit_);
+  while (!client_.close_after_reply && output_.size() < batch_limit) {
+    // A client that has not authenticated gets the parser's tighter limits.
+    if (parser_.limits().authenticated != client_.authenticated) {
+      protocol::ParserLimits limits = parser_.limits();
+      limits.authenticated = client_.authenticated;
+      parser_.set_limits(limits);
+    }
     size_t consumed = 0;
     auto status = parser_.Parse(
         std::string_view(input_.data() + input_start_, input_end_ - input_start_), &consumed);
@@ -118,6 +215,21 @@ void Connection::ProcessInput() {
       break;
     }
     Dispatch(parser_.args(), client_, writer_, server_);
+    if (output_limit_.hard > 0 && output_.size() >= static_cast<size_t>(output_limit_.hard)) {
+      spdlog::warn(
+          "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of "
+          "replies",
+          client_.id, peer_, output_.size());
+      output_.clear();
+      output_.shrink_to_fit();
+      return Close();
+    }
+  }
+  if (QueryBufferBytes() > static_cast<size_t>(query_buffer_limit_)) {
+    // Redis's wording, so log watchers that know Redis recognise it.
+    spdlog::warn("Closing client that reached max query buffer length: id={} addr={} ({} bytes)",
+                 client_.id, peer_, QueryBufferBytes());
+    return Close();
   }
   if (!output_.empty()) return WriteWhenDurable();
   if (client_.close_after_reply) return Close();
@@ -160,11 +272,21 @@ void Connection::WriteWhenDurable() {
 
 void Connection::Write() {
   writing_ = true;
+  if (output_limit_.soft > 0 && output_.size() >= static_cast<size_t>(output_limit_.soft)) {
+    over_soft_since_ms_ = MonotonicMs();
+    ArmWatchdog();
+  }
   boost::asio::async_write(
       stream_, boost::asio::buffer(output_),
+      // Called after each partial write: a client that reads slowly is not idle.
+      [this](const boost::system::error_code& error, size_t written) -> size_t {
+        if (written > 0) last_io_ms_ = MonotonicMs();
+        return boost::asio::transfer_all()(error, written);
+      },
       [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
         self->server_.stats.net_output_bytes.fetch_add(bytes, std::memory_order_relaxed);
         self->writing_ = false;
+        self->over_soft_since_ms_ = -1;
         self->output_.clear();
         // Give back the memory of an unusually large reply batch.
         if (self->output_.capacity() > 2 * kMaxPendingOutput) self->output_.shrink_to_fit();

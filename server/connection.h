@@ -7,6 +7,11 @@
 // when that write has finished, which bounds the memory a client that never
 // reads its replies can make the server hold. With durability "always" the
 // write also waits for the group commit covering the writes it reflects.
+//
+// Limits (docs/security.md): a client is closed when its unexecuted input
+// passes client-query-buffer-limit, when its unsent replies pass the hard
+// output limit or stay over the soft one too long, and when it is idle longer
+// than `timeout`.
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
@@ -48,6 +53,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void WriteWhenDurable();
   void Write();
   void Close();
+  // Takes the limits it caches from `config` (at start, and after CONFIG SET).
+  void ApplyConfig(const Config& config);
+  // The unexecuted request bytes this client makes the server hold.
+  size_t QueryBufferBytes() const;
+  // Schedules the watchdog for the earliest of the idle and soft-limit
+  // deadlines now in force, unless it already wakes by then.
+  void ArmWatchdog();
+  void OnWatchdog();
 
   Stream stream_;
   ServerContext& server_;
@@ -56,11 +69,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::vector<char> input_;
   size_t input_start_ = 0;  // first unparsed byte in input_
   size_t input_end_ = 0;    // end of the bytes read so far
+  size_t read_chunk_;       // room offered to the next read (see connection.cc)
   std::string output_;
   protocol::ReplyWriter writer_;
   ClientState client_;
   bool writing_ = false;
   bool stopping_ = false;
+
+  // Limits from the configuration.
+  int64_t query_buffer_limit_ = 0;
+  OutputBufferLimit output_limit_;
+  int64_t idle_timeout_ms_ = 0;  // 0: never
+  // Closes the connection when it has been idle, or over the soft output
+  // limit, for too long; armed only while one of those can happen.
+  boost::asio::steady_timer watchdog_;
+  int64_t watchdog_deadline_ms_ = 0;  // MonotonicMs() it wakes at; 0: not armed
+  int64_t last_io_ms_ = 0;            // last time bytes came in or went out
+  int64_t over_soft_since_ms_ = -1;   // when the replies held reached the soft limit
 };
 
 }  // namespace tally::server

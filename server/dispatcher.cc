@@ -90,6 +90,7 @@ void DispatchCommand(std::vector<std::string>& args, ClientState& client,
     if (spec->flags & kNoMulti) {
       return Reject(client, reply, server, spec, "ERR Command not allowed inside a transaction");
     }
+    for (const auto& arg : args) client.transaction.queued_bytes += sizeof(arg) + arg.size();
     client.transaction.queued.push_back({spec, std::move(args)});
     client.record->multi_queued.store(static_cast<int>(client.transaction.queued.size()),
                                       std::memory_order_relaxed);

@@ -8,6 +8,7 @@
 
 #include "server/config.h"
 #include "server/logging.h"
+#include "server/os_limits.h"
 #include "server/server.h"
 #include "storage/keyspace.h"
 
@@ -48,6 +49,15 @@ int main(int argc, char** argv) {
   }
   spdlog::info("Tally {} (git {}) starting, pid {}", TALLY_VERSION, TALLY_GIT_SHA,
                static_cast<long>(getpid()));
+
+  // Every client needs a file descriptor: make room for maxclients, or lower
+  // it to what fits, as Redis does.
+  const int64_t clients_that_fit = server::RaiseOpenFileLimit(config.maxclients);
+  if (clients_that_fit < 1) {
+    spdlog::critical("the open-file limit leaves no room for clients; raise 'ulimit -n'");
+    return 1;
+  }
+  config.maxclients = clients_that_fit;
 
   storage::OpenOptions options;
   options.dir = config.dir;

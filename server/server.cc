@@ -23,6 +23,25 @@ size_t ThreadCount(int configured) {
   return cores == 0 ? 1 : cores;
 }
 
+// Over maxclients a new connection gets Redis's error and is closed at once,
+// before it costs more than its socket; returns whether it was. The reply is
+// written best effort, without waiting, as in Redis. Whatever the client sent
+// already is read first: closing a socket with unread input resets the
+// connection, and the client could lose the error.
+bool RefuseOverMaxClients(tcp::socket& socket, ServerContext& context) {
+  if (context.stats.connected_clients.load() < context.config.Snapshot().maxclients) return false;
+  context.stats.rejected_connections.fetch_add(1);
+  static constexpr std::string_view kError = "-ERR max number of clients reached\r\n";
+  boost::system::error_code ignored;
+  socket.non_blocking(true, ignored);
+  socket.write_some(asio::buffer(kError.data(), kError.size()), ignored);
+  char discard[4096];
+  socket.read_some(asio::buffer(discard), ignored);
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  socket.close(ignored);
+  return true;
+}
+
 }  // namespace
 
 Server::Server(const Config& config, LiveConfig& live_config, storage::Keyspace& keyspace)
@@ -96,7 +115,7 @@ void Server::Accept(tcp::acceptor& acceptor, asio::ssl::context* tls) {
         if (ec) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("accept failed: {}", ec.message());
-        } else if (!shutting_down_) {
+        } else if (!shutting_down_ && !RefuseOverMaxClients(socket, context_)) {
           auto connection = std::make_shared<Connection>(
               tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_);
           {

@@ -22,6 +22,7 @@ namespace tally::server {
 struct ServerStats {
   std::atomic<uint64_t> connections_received{0};
   std::atomic<int64_t> connected_clients{0};
+  std::atomic<uint64_t> rejected_connections{0};  // refused over maxclients
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
   // Bytes read from and written to client sockets (RESP and HTTP).

@@ -119,10 +119,11 @@ std::string ServerSection(CommandContext& ctx, const Config& config) {
   return s.Take();
 }
 
-std::string ClientsSection(CommandContext& ctx, const Config&) {
+std::string ClientsSection(CommandContext& ctx, const Config& config) {
   Section s("Clients");
   s.Add("connected_clients", ctx.server.stats.connected_clients.load());
   s.Add("cluster_connections", 0);
+  s.Add("maxclients", config.maxclients);
   s.Add("blocked_clients", 0);  // Tally has no blocking commands
   s.Add("tracking_clients", 0);
   return s.Take();
@@ -186,6 +187,7 @@ std::string StatsSection(CommandContext& ctx, const Config&) {
         stats.ops_meter.Observe(std::chrono::steady_clock::now(), processed));
   s.Add("total_net_input_bytes", static_cast<int64_t>(stats.net_input_bytes.load()));
   s.Add("total_net_output_bytes", static_cast<int64_t>(stats.net_output_bytes.load()));
+  s.Add("rejected_connections", static_cast<int64_t>(stats.rejected_connections.load()));
   s.Add("evicted_keys", 0);
   s.Add("keyspace_hits", static_cast<int64_t>(stats.keyspace_hits.load()));
   s.Add("keyspace_misses", static_cast<int64_t>(stats.keyspace_misses.load()));

@@ -8,6 +8,7 @@
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
 #include "server/logging.h"
+#include "server/os_limits.h"
 #include "storage/glob.h"
 #include "storage/numbers.h"
 
@@ -101,6 +102,17 @@ void ConfigSet(CommandContext& ctx) {
       return ctx.reply.Error(ConfigSetFailure(name, *err));
     changes.emplace_back(name, value);
   }
+  // More clients need more file descriptors: get them first or refuse, as
+  // Redis does.
+  if (candidate.maxclients > current.maxclients) {
+    const int64_t fit = RaiseOpenFileLimit(candidate.maxclients);
+    if (fit < candidate.maxclients) {
+      return ctx.reply.Error(ConfigSetFailure(
+          "maxclients",
+          "The operating system is not able to handle the specified number of clients, try with " +
+              std::to_string(fit)));
+    }
+  }
   for (const auto& [name, value] : changes) {
     if (auto err = ctx.server.config.Set(name, value)) return ctx.reply.Error(*err);
   }
@@ -108,6 +120,9 @@ void ConfigSet(CommandContext& ctx) {
   const server::Config updated = ctx.server.config.Snapshot();
   ApplyLogLevel(updated.loglevel);
   ctx.server.slowlog.Configure(updated.slowlog_log_slower_than, updated.slowlog_max_len);
+  for (const auto& client : ctx.server.clients.Snapshot()) {
+    if (client->config_changed) client->config_changed();
+  }
   ctx.reply.Ok();
 }
 

@@ -1086,6 +1086,46 @@ case("big_multibulk_argument",  # >= 32 KB arguments take Redis's "big arg" path
      C("STRLEN", "big2", expect=integer(200000)))
 
 
+# ---- hostile arguments (docs/security.md): absurd numbers, 1 MB keys, NUL bytes ----------------
+
+ONE_MB_KEY = "k" * (1024 * 1024)
+case("absurd_scan_counts",
+     *populate(300), ScanAll("COUNT", "4611686018427387904"), ScanAll("COUNT", LLONG_MAX),
+     C("SCAN", "0", "COUNT", LLONG_MIN, expect=SYNTAX),
+     C("SCAN", "0", "COUNT", "-4611686018427387904", expect=SYNTAX),
+     C("SCAN", "18446744073709551616", "COUNT", "4611686018427387904",
+       expect=b"-ERR invalid cursor\r\n"))
+case("absurd_counts_and_times",
+     C("SET", "k", "5"),
+     C("WAIT", "-1", "-1", expect=b"-ERR timeout is negative\r\n"), C("WAIT", "0", "-1"),
+     C("WAIT", "99999999999999999999", "0", expect=NOT_INT),
+     C("MEMORY", "USAGE", "k", "SAMPLES", "-1", expect=SYNTAX),
+     C("CLIENT", "KILL", "ID", "-1", expect=b"-ERR client-id should be greater than 0\r\n"),
+     C("CLIENT", "KILL", "ID", "99999999999999999999"), C("CLIENT", "KILL", "ID", "0"),
+     C("HELLO", "99999999999999999999"), C("HELLO", "-1"), C("HELLO", "0"),
+     C("SELECT", "99999999999999999999", expect=NOT_INT),
+     C("SETEX", "k", LLONG_MAX, "v", expect=expire_error("setex")),
+     C("PSETEX", "k", LLONG_MAX, "v", expect=expire_error("psetex")),
+     C("SETEX", "k", LLONG_MIN, "v", expect=expire_error("setex")),
+     C("EXPIREAT", "k", LLONG_MIN, expect=expire_error("expireat")),
+     C("PEXPIRE", "k", LLONG_MAX, expect=expire_error("pexpire")),
+     C("INCRBY", "k", LLONG_MIN), C("DECRBY", "k", LLONG_MIN), C("GET", "k"))
+case("one_mb_keys",
+     C("SET", ONE_MB_KEY, "1", expect=OK), C("INCR", ONE_MB_KEY, expect=integer(2)),
+     C("INCRBY", ONE_MB_KEY + "x", LLONG_MAX), C("INCR", ONE_MB_KEY + "x", expect=OVERFLOW),
+     C("GET", ONE_MB_KEY), C("EXISTS", ONE_MB_KEY, ONE_MB_KEY + "x", "nope", expect=integer(2)),
+     C("STRLEN", ONE_MB_KEY), C("EXPIRE", ONE_MB_KEY, "100", expect=integer(1)),
+     TTL("TTL", ONE_MB_KEY), C("TYPE", ONE_MB_KEY), SORTED("KEYS", "k*"),
+     C("MGET", ONE_MB_KEY, "nope", ONE_MB_KEY + "x"), ScanAll("MATCH", "k*k"),
+     C("DEL", ONE_MB_KEY, ONE_MB_KEY + "x", expect=integer(2)), C("DBSIZE", expect=integer(0)))
+case("nul_bytes_everywhere",
+     C("INCRBY", b"\x00", b"5\x00"), C("INCRBY", b"\x00", "5", expect=integer(5)),
+     C("SET", b"k\x00", b"\x00\x00", expect=OK), C("GET", b"k\x00", expect=bulk(b"\x00\x00")),
+     C("EXPIRE", b"k\x00", b"10\x00", expect=NOT_INT),
+     C("SCAN", "0", "COUNT", b"1\x00", expect=NOT_INT), C("MGET", b"\x00", b"k\x00", b"k"),
+     SORTED("KEYS", b"*\x00*"), C(b"GET\x00", "k"), C("CONFIG", "GET", b"\x00"))
+
+
 # ---- RESP3 ---------------------------------------------------------------------------------------
 
 RESP3_CASES = {

@@ -14,6 +14,9 @@ using tally::protocol::SplitInlineArgs;
 using Args = std::vector<std::string>;
 using namespace std::string_literals;  // "..."s keeps embedded NULs
 
+// What buffered_bytes() counts for each argument besides its bytes.
+constexpr size_t kArg = sizeof(std::string);
+
 namespace {
 
 // What a connection would see: the requests in order, then an error if any.
@@ -353,8 +356,8 @@ TEST_CASE("a huge declared bulk costs only what arrived", "[parser][memory]") {
   size_t used = 0;
   std::string head = "*2\r\n$3\r\nSET\r\n$536870912\r\nabc";
   REQUIRE(parser.Parse(head, &used) == RequestParser::Status::kNeedMore);
-  CHECK(used == head.size());           // the partial bulk is copied out of the input
-  CHECK(parser.buffered_bytes() == 6);  // "SET" + "abc"
+  CHECK(used == head.size());                      // the partial bulk is copied out of the input
+  CHECK(parser.buffered_bytes() == 6 + 2 * kArg);  // "SET" + "abc"
   CHECK(parser.args().back().capacity() < 1024);
 
   // More pieces: memory follows the bytes received, within a factor of two.
@@ -365,7 +368,7 @@ TEST_CASE("a huge declared bulk costs only what arrived", "[parser][memory]") {
     CHECK(used == piece.size());
     received += piece.size();
   }
-  CHECK(parser.buffered_bytes() == 3 + received);
+  CHECK(parser.buffered_bytes() == 3 + received + 2 * kArg);
   CHECK(parser.args().back().size() == received);
   CHECK(parser.args().back().capacity() <= 2 * received);
 }
@@ -392,11 +395,40 @@ TEST_CASE("buffered_bytes counts arguments held for an incomplete request", "[pa
   CHECK(parser.buffered_bytes() == 0);  // an inline line stays in the caller's buffer
   CHECK(used == 0);
   CHECK(parser.Parse("*3\r\n$3\r\nSET\r\n$5\r\nkey", &used) == RequestParser::Status::kNeedMore);
-  CHECK(parser.buffered_bytes() == 6);
+  CHECK(parser.buffered_bytes() == 6 + 2 * kArg);
   CHECK(parser.Parse("12\r\n$1\r", &used) == RequestParser::Status::kNeedMore);
   CHECK(used == 4);  // the incomplete "$1\r" header stays in the input
-  CHECK(parser.buffered_bytes() == 8);
+  CHECK(parser.buffered_bytes() == 8 + 2 * kArg);
   CHECK(parser.Parse("$1\r\nv\r\n", &used) == RequestParser::Status::kRequest);
   CHECK(parser.args() == Args{"SET", "key12", "v"});
   CHECK(parser.buffered_bytes() == 0);
+}
+
+TEST_CASE("many empty arguments count towards buffered_bytes", "[parser][memory]") {
+  RequestParser parser;
+  size_t used = 0;
+  std::string input = "*1000\r\n";
+  for (int i = 0; i < 999; ++i) input += "$0\r\n\r\n";
+  REQUIRE(parser.Parse(input, &used) == RequestParser::Status::kNeedMore);
+  CHECK(parser.buffered_bytes() == 999 * kArg);
+}
+
+TEST_CASE("a client that has not authenticated gets Redis's tight limits", "[parser][errors]") {
+  ParserLimits limits;
+  limits.authenticated = false;
+  CHECK(ParseAll("*10\r\n", limits).error.empty());
+  CHECK(ParseAll("*11\r\n", limits).error == "Protocol error: unauthenticated multibulk length");
+  CHECK(ParseAll("*1\r\n$16384\r\n", limits).error.empty());
+  CHECK(ParseAll("*1\r\n$16385\r\n", limits).error ==
+        "Protocol error: unauthenticated bulk length");
+  // The general limits are checked first, as in Redis.
+  CHECK(ParseAll("*1\r\n$536870913\r\n", limits).error == "Protocol error: invalid bulk length");
+  CHECK(ParseAll("*1048577\r\n", limits).error == "Protocol error: invalid multibulk length");
+  // Once authenticated (the connection updates the limits), the usual ones apply.
+  RequestParser parser(limits);
+  CHECK(Drive(parser, {Multibulk({"AUTH", "pw"})}).requests.size() == 1);
+  limits.authenticated = true;
+  parser.set_limits(limits);
+  CHECK(Drive(parser, {Multibulk(Args(11, "x"))}).requests.size() == 1);
+  CHECK(Drive(parser, {Multibulk({"SET", "k", std::string(20000, 'v')})}).requests.size() == 1);
 }
