@@ -171,17 +171,17 @@ int RunExport(int argc, char** argv) {
   }
   progress_line.Clear();
   if (std::fflush(stdout) != 0) return fail("cannot write to standard output");
-  std::fprintf(stderr, "export: complete: %" PRIu64 " keys written from %s in %.2f s\n", written,
+  std::fprintf(stderr, "export: complete: %s written from %s in %.2f s\n", Keys(written).c_str(),
                from.Display().c_str(),
                std::chrono::duration<double>(Clock::now() - started).count());
   uint64_t skipped_total = 0;
   for (const auto& [type, n] : skipped) skipped_total += n;
   if (skipped_total > 0) {
-    std::fprintf(stderr, "export: skipped %" PRIu64 " keys of other types: %s\n", skipped_total,
+    std::fprintf(stderr, "export: skipped %s of other types: %s\n", Keys(skipped_total).c_str(),
                  FormatByType(skipped).c_str());
   }
-  std::fprintf(stderr, "export: %" PRIu64 " keys expired or were deleted while being read\n",
-               expired);
+  std::fprintf(stderr, "export: %s expired or were deleted while being read\n",
+               Keys(expired).c_str());
   return 0;
 }
 

@@ -290,20 +290,19 @@ int RunImport(int argc, char** argv) {
   }
   std::error_code ec;
   std::filesystem::remove(state_path, ec);
-  std::fprintf(stderr,
-               "import: complete: %" PRIu64 " keys copied from %s to %s in %.2f s (%.0f keys/s)",
-               total.copied, identity.source.c_str(), identity.destination.c_str(),
+  std::fprintf(stderr, "import: complete: %s copied from %s to %s in %.2f s (%.0f keys/s)",
+               Keys(total.copied).c_str(), identity.source.c_str(), identity.destination.c_str(),
                total.seconds + run_seconds, Rate(copied_now, Clock::now() - started));
   if (resuming) std::fprintf(stderr, "; this run resumed and copied %" PRIu64, copied_now);
   std::fprintf(stderr, "\n");
   uint64_t skipped = 0;
   for (const auto& [type, n] : total.skipped) skipped += n;
   if (skipped > 0) {
-    std::fprintf(stderr, "import: skipped %" PRIu64 " keys of other types: %s\n", skipped,
+    std::fprintf(stderr, "import: skipped %s of other types: %s\n", Keys(skipped).c_str(),
                  FormatByType(total.skipped).c_str());
   }
-  std::fprintf(stderr, "import: %" PRIu64 " keys expired or were deleted while being copied\n",
-               total.expired);
+  std::fprintf(stderr, "import: %s expired or were deleted while being copied\n",
+               Keys(total.expired).c_str());
   return 0;
 }
 

@@ -85,6 +85,8 @@ void InstallInterruptHandlers() {
 
 bool Interrupted() { return g_interrupted.load(); }
 
+std::string Keys(uint64_t n) { return std::to_string(n) + (n == 1 ? " key" : " keys"); }
+
 std::string FormatByType(const std::map<std::string, uint64_t>& counts) {
   std::string out;
   for (const auto& [type, n] : counts) {

@@ -45,6 +45,9 @@ bool ParseToolArguments(int argc, char** argv,
 void InstallInterruptHandlers();
 bool Interrupted();
 
+// "1 key", "2 keys".
+std::string Keys(uint64_t n);
+
 // "hash 1, list 2" (sorted by type name).
 std::string FormatByType(const std::map<std::string, uint64_t>& counts);
 

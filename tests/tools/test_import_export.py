@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -174,6 +175,40 @@ def test_interrupted_import_resumes(servers, source, tally_binary, tmp_path):
     third = run_tool(tally_binary, *args, cwd=tmp_path)
     assert third.returncode == 1
     assert b"belongs to another import" in third.stderr
+
+
+def test_ctrl_c_stops_after_a_batch_and_resumes(servers, source, tally_binary, tmp_path):
+    """SIGINT (Ctrl-C) lets the batch in flight finish, saves the state and
+    exits 2; the same command then resumes."""
+    expected = string_keys(source.redis())
+    tally = servers.tally_server()
+    state = tmp_path / "import.state"
+    args = [tally_binary, "import", "--from", url(source), "--to", url(tally), "--count", "5",
+            "--state", str(state)]
+    started = time.monotonic()
+    proc = subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        # Once the first batch is saved, freeze the import so that the signal
+        # surely arrives before it could finish (600+ batches of 5 keys).
+        deadline = time.monotonic() + 60
+        while not state.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
+        proc.send_signal(signal.SIGSTOP)
+        assert state.exists(), proc.stderr.read() if proc.poll() is not None else "no state"
+        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGCONT)
+        _, err = proc.communicate(timeout=TOOL_TIMEOUT)
+    finally:
+        proc.kill()
+    assert proc.returncode == 2, err.decode()
+    assert b"import: interrupted: " in err and b"Run the same command again to resume" in err
+    saved = json.loads(state.read_text())
+    assert tally.redis().dbsize() == saved["copied"] < len(expected)
+
+    second = run_tool(tally_binary, *args[1:6], "--state", str(state), cwd=tmp_path)
+    assert second.returncode == 0, second.stderr.decode()
+    assert f"at cursor {saved['cursor']}".encode() in second.stderr
+    assert_same(expected, string_keys(tally.redis()), (time.monotonic() - started) * 1000)
 
 
 def test_export_json_is_binary_safe(servers, source, tally_binary, tmp_path):
