@@ -57,6 +57,18 @@ std::optional<int64_t> ParseMemory(std::string_view value) {
   return *number * mul;
 }
 
+// A number setting that Redis also has, with Redis's CONFIG SET errors.
+std::optional<std::string> SetRedisInt(std::string_view value, int64_t min, int64_t* out) {
+  auto parsed = ParseInt64(value);
+  if (!parsed) return "argument couldn't be parsed into an integer";
+  if (*parsed < min) {
+    return "argument must be between " + std::to_string(min) + " and " + std::to_string(INT64_MAX) +
+           " inclusive";
+  }
+  *out = *parsed;
+  return std::nullopt;
+}
+
 std::optional<std::string> SetDurability(Config& c, std::string_view v) {
   storage::Durability mode;
   if (!storage::ParseDurability(v, &mode)) return "argument must be always, everysec or none";
@@ -106,8 +118,8 @@ const std::vector<Setting> kSettings = {
        }
        return "argument must be one of debug, verbose, notice, warning, nothing";
      }},
-    {"logfile", "Log file; empty logs to standard error.", false, false,
-     [](const Config& c) { return c.logfile; },
+    {"logfile", "Log file; empty logs to standard output. SIGHUP reopens it (log rotation).", false,
+     false, [](const Config& c) { return c.logfile; },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        c.logfile = std::string(v);
        return std::nullopt;
@@ -165,6 +177,30 @@ const std::vector<Setting> kSettings = {
        auto bytes = ParseMemory(v);
        if (!bytes || *bytes < 1024) return "argument must be a memory value >= 1kb";
        c.http_max_body_size = *bytes;
+       return std::nullopt;
+     }},
+    {"slowlog-log-slower-than",
+     "Log commands that run at least this many microseconds in the slow log; -1 logs none, 0 "
+     "logs every command.",
+     true, false, [](const Config& c) { return std::to_string(c.slowlog_log_slower_than); },
+     [](Config& c, std::string_view v) { return SetRedisInt(v, -1, &c.slowlog_log_slower_than); }},
+    {"slowlog-max-len", "How many entries the slow log keeps (the newest).", true, false,
+     [](const Config& c) { return std::to_string(c.slowlog_max_len); },
+     [](Config& c, std::string_view v) { return SetRedisInt(v, 0, &c.slowlog_max_len); }},
+    {"metrics-port",
+     "TCP port serving only Prometheus metrics (GET /metrics), without a token; 0 (default) "
+     "turns it off. /metrics is also served on http-port.",
+     false, false, [](const Config& c) { return std::to_string(c.metrics_port); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       int64_t port;
+       if (auto err = SetInt(v, 0, 65535, &port)) return err;
+       c.metrics_port = static_cast<int>(port);
+       return std::nullopt;
+     }},
+    {"metrics-bind", "Addresses for metrics-port (space separated); default: those of bind.", false,
+     false, [](const Config& c) { return c.metrics_bind.empty() ? c.bind : c.metrics_bind; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.metrics_bind = std::string(v);
        return std::nullopt;
      }},
 };
@@ -241,7 +277,8 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     std::string value = words[1];
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
-          !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token")) {
+          !EqualsNoCase(words[0], "metrics-bind") && !EqualsNoCase(words[0], "http-token") &&
+          !EqualsNoCase(words[0], "http-readonly-token")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
       for (size_t i = 2; i < words.size(); ++i) value += " " + words[i];
@@ -417,7 +454,7 @@ std::string HelpText() {
                 "       ");
   out += "\n";
   AppendWrapped(&out,
-                "It runs in the foreground, logs to standard error unless logfile is set, and "
+                "It runs in the foreground, logs to standard output unless logfile is set, and "
                 "shuts down cleanly on SIGTERM, SIGINT or the SHUTDOWN command.",
                 "       ");
   out += "\n";

@@ -19,7 +19,7 @@ struct Config {
   std::string dir = "./data";
   int threads = 0;  // 0: one I/O thread per core.
   std::string loglevel = "notice";
-  std::string logfile;  // empty: standard error.
+  std::string logfile;  // empty: standard output.
   std::string requirepass;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   // always: reply only after the write is fsynced (group commit);
@@ -32,6 +32,15 @@ struct Config {
   std::string http_token;           // comma/space separated; empty: requirepass
   std::string http_readonly_token;  // tokens that may only read
   int64_t http_max_body_size = 10LL * 1024 * 1024;
+  // The slow log: commands that run at least this many microseconds
+  // (negative: none), keeping the newest slowlog_max_len.
+  int64_t slowlog_log_slower_than = 10000;
+  int64_t slowlog_max_len = 128;
+  // Prometheus metrics on their own listener, off while metrics_port is 0
+  // (GET /metrics on the REST port works regardless). An empty metrics_bind
+  // means the RESP bind addresses.
+  int metrics_port = 0;
+  std::string metrics_bind;
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 
