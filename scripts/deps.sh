@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost-dev libboost-program-options-dev librocksdb-dev libspdlog-dev
-  catch2 nlohmann-json3-dev libssl-dev openssl
+  catch2 nlohmann-json3-dev libssl-dev openssl ca-certificates
   redis-server redis-tools python3 python3-redis python3-pytest
   curl chromium gnuplot-nox nutcracker
 )

@@ -560,6 +560,8 @@ std::string HelpText() {
       "SYNOPSIS\n"
       "       tally-server [--config FILE | FILE] [--SETTING VALUE ...]\n"
       "       tally-server --help | --version | --print-config\n"
+      "       tally-server import --from URL [--to URL] [--match PATTERN] [...]\n"
+      "       tally-server export --format resp|json [--from URL] [--match PATTERN]\n"
       "\n"
       "DESCRIPTION\n";
   AppendWrapped(&out,
@@ -620,6 +622,10 @@ std::string HelpText() {
       "              Also serve the REST API for @vercel/kv and @upstash/redis apps.\n"
       "       tally-server --print-config > tally.conf\n"
       "              Start a config file from the defaults.\n"
+      "       tally-server import --from \"$KV_URL\" --match 'usage:*'\n"
+      "              Copy counters and their TTLs from Vercel KV or any Redis into\n"
+      "              the running Tally on 127.0.0.1:6379, resumably. import --help\n"
+      "              and export --help list the options of both data tools.\n"
       "\n"
       "SEE ALSO\n"
       "       redis-cli(1), nutcracker(8); docs/configuration.md, docs/operations.md\n"

@@ -1,15 +1,18 @@
 // tally-server: reads the configuration, opens the keyspace, serves RESP
 // until SIGINT/SIGTERM/SHUTDOWN, then closes everything cleanly.
+// `tally-server import|export ...` run the data-moving tools instead.
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <string_view>
 
 #include "server/config.h"
 #include "server/logging.h"
 #include "server/os_limits.h"
 #include "server/server.h"
+#include "server/tools/tools.h"
 #include "storage/keyspace.h"
 
 #ifdef TALLY_TEST_ENV_FACTORY
@@ -24,6 +27,13 @@ rocksdb::Env* TestEnvFromEnvironment();
 using namespace tally;
 
 int main(int argc, char** argv) {
+  // Subcommands that move data in and out (server/tools/tools.h).
+  if (argc >= 2 && std::string_view(argv[1]) == "import") {
+    return server::tools::RunImport(argc - 1, argv + 1);
+  }
+  if (argc >= 2 && std::string_view(argv[1]) == "export") {
+    return server::tools::RunExport(argc - 1, argv + 1);
+  }
   server::Config config;
   server::CommandLineAction action;
   if (auto err = server::ParseCommandLine(argc, argv, &config, &action)) {

@@ -1,13 +1,14 @@
 // The examples in docs/migrating-from-vercel-kv.md run as written: each curl
-// command must print the answer shown under it, and the data-copy script
-// must copy a real redis-server's awkward keys and values into Tally.
+// command must print the answer shown under it, and the data-copy command
+// (tally-server import) must copy a real redis-server's awkward keys and
+// values into Tally.
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import { HOST, freePort, repoRoot, respCommand, sleep, startTally } from "./tally.mjs";
+import { HOST, freePort, repoRoot, respCommand, serverBinary, sleep, startTally } from "./tally.mjs";
 
 const DOC = path.join(repoRoot, "docs", "migrating-from-vercel-kv.md");
 const COMMAND_TIMEOUT_MS = 30000;
@@ -22,9 +23,9 @@ function testedBlock(name) {
   return match[1];
 }
 
-function run(file, args, { env = {}, input } = {}) {
+function run(file, args, { env = {}, input, cwd } = {}) {
   return new Promise((resolve) => {
-    const child = execFile(file, args, { env: { ...process.env, ...env }, timeout: COMMAND_TIMEOUT_MS },
+    const child = execFile(file, args, { env: { ...process.env, ...env }, timeout: COMMAND_TIMEOUT_MS, cwd },
       (error, stdout, stderr) => resolve({ code: error ? (error.code ?? 1) : 0, stdout, stderr }));
     if (input !== undefined) child.stdin.end(input);
   });
@@ -56,7 +57,7 @@ describe("docs/migrating-from-vercel-kv.md", () => {
     assert.ok(checked >= 10, `only ${checked} curl examples found`);
   });
 
-  test("the copy script moves every string key, bytes and expiry intact", async () => {
+  test("the copy command moves every string key, bytes and expiry intact", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "tally-copy-"));
     const redisPort = await freePort();
     const redis = spawn(process.env.REDIS_SERVER || "redis-server",
@@ -86,14 +87,23 @@ describe("docs/migrating-from-vercel-kv.md", () => {
       await respCommand(redisPort, ["SET", "session", "abc", "PX", "100000"]);
       await respCommand(redisPort, ["HSET", "a-hash", "f", "v"]);
 
+      // The block as written, with the server under test as `tally-server` on PATH.
       const script = path.join(dir, "copy-to-tally.sh");
       writeFileSync(script, testedBlock("copy"), { mode: 0o755 });
-      const { code, stdout, stderr } = await run("bash", [script], {
-        env: { SRC_URL: `redis://${HOST}:${redisPort}`, DST_URL: `redis://${HOST}:${tally.port}` },
+      const bin = path.join(dir, "bin");
+      mkdirSync(bin);
+      symlinkSync(path.resolve(serverBinary()), path.join(bin, "tally-server"));
+      const { code, stderr } = await run("bash", ["-euo", "pipefail", script], {
+        cwd: dir,
+        env: {
+          KV_URL: `redis://${HOST}:${redisPort}`,
+          TALLY_URL: `redis://${HOST}:${tally.port}`,
+          PATH: `${bin}:${process.env.PATH}`,
+        },
       });
       assert.equal(code, 0, stderr);
-      assert.match(stdout, /copied 6 keys/);
-      assert.match(stderr, /not copied: "a-hash" \(hash\)/);
+      assert.match(stderr, /import: complete: 6 keys copied/);
+      assert.match(stderr, /skipped 1 key of other types: hash 1/);
 
       for (const [key, value] of Object.entries(values)) {
         const got = await respCommand(tally.port, ["GET", key]);
