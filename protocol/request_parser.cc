@@ -200,6 +200,9 @@ RequestParser::Status RequestParser::ParseMultibulk(std::string_view data, size_
     if (!ParseLength(data.substr(1, cr - 1), &count) || count > limits_.max_multibulk_len) {
       return Fail("Protocol error: invalid multibulk length");
     }
+    if (!authenticated_ && count > kUnauthenticatedMaxArgs) {
+      return Fail("Protocol error: unauthenticated multibulk length");
+    }
     pos = cr + 2;
     if (count <= 0) {
       *consumed = pos;  // *0 and *-1 are no request
@@ -227,6 +230,9 @@ RequestParser::Status RequestParser::ParseMultibulk(std::string_view data, size_
       int64_t len = 0;
       if (!ParseLength(rest.substr(1, cr - 1), &len) || len < 0 || len > limits_.max_bulk_len) {
         return Fail("Protocol error: invalid bulk length");
+      }
+      if (!authenticated_ && len > kUnauthenticatedMaxBulkLen) {
+        return Fail("Protocol error: unauthenticated bulk length");
       }
       pos += cr + 2;
       bulk_len_ = len;

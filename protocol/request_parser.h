@@ -56,6 +56,15 @@ class RequestParser {
   // Replaces the limits; takes effect from the next request.
   void set_limits(const ParserLimits& limits) { limits_ = limits; }
 
+  // Whether the client has authenticated (true unless set otherwise). Before
+  // that, as in Redis, a request may have at most kUnauthenticatedMaxArgs
+  // arguments of at most kUnauthenticatedMaxBulkLen bytes each; more is the
+  // protocol error "unauthenticated multibulk length" / "... bulk length".
+  // Takes effect from the next request.
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+  static constexpr int64_t kUnauthenticatedMaxArgs = 10;
+  static constexpr int64_t kUnauthenticatedMaxBulkLen = 16384;
+
  private:
   Status ParseInline(std::string_view data, size_t* consumed);
   Status ParseMultibulk(std::string_view data, size_t* consumed);
@@ -63,6 +72,7 @@ class RequestParser {
   void Reset();
 
   ParserLimits limits_;
+  bool authenticated_ = true;
   std::vector<std::string> args_;
   std::string error_;
   // State of a multibulk request in progress.

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "protocol/request_parser.h"
+#include "server/acl.h"
 #include "server/text.h"
 #include "storage/numbers.h"
 #include "storage/wal_syncer.h"
@@ -118,6 +119,45 @@ const std::vector<Setting> kSettings = {
        c.requirepass = std::string(v);
        return std::nullopt;
      }},
+    {"user",
+     "A user: NAME:PASSWORD, NAME:PASSWORD:readonly, or NAME followed by ACL rules as in "
+     "redis.conf (\"alice on >secret ~* +@all\"). Repeatable.",
+     false, true,
+     [](const Config& c) {
+       // Names only: CONFIG GET must not print passwords the way they were given.
+       std::string names;
+       for (const auto& spec : c.users) {
+         if (!names.empty()) names += ' ';
+         names += spec.substr(0, spec.find_first_of(": "));
+       }
+       return names;
+     },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       std::shared_ptr<acl::User> user;
+       if (auto err = acl::ParseUserSetting(v, &user)) return err;
+       c.users.emplace_back(v);
+       return std::nullopt;
+     },
+     true},
+    {"aclfile", "ACL file of users, in Redis's format (a subset of its rules).", false, false,
+     [](const Config& c) { return c.aclfile; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.aclfile = std::string(v);
+       return std::nullopt;
+     }},
+    {"protected-mode",
+     "yes (default): without a password for the default user, serve only loopback clients.", true,
+     false, [](const Config& c) { return std::string(c.protected_mode ? "yes" : "no"); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       if (EqualsNoCase(v, "yes")) {
+         c.protected_mode = true;
+       } else if (EqualsNoCase(v, "no")) {
+         c.protected_mode = false;
+       } else {
+         return "argument must be 'yes' or 'no'";
+       }
+       return std::nullopt;
+     }},
     {"proto-max-bulk-len", "Largest accepted argument, e.g. 512mb.", true, false,
      [](const Config& c) { return std::to_string(c.proto_max_bulk_len); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
@@ -185,8 +225,14 @@ po::options_description CommandLineOptions() {
   desc.add_options()("help,h", "Show this help and exit.")("version,v",
                                                            "Show the version and exit.");
   for (const auto& s : kSettings) {
-    desc.add_options()(std::string(s.name).c_str(), po::value<std::string>(),
-                       std::string(s.help).c_str());
+    if (s.repeatable) {
+      desc.add_options()(std::string(s.name).c_str(),
+                         po::value<std::vector<std::string>>()->composing(),
+                         std::string(s.help).c_str());
+    } else {
+      desc.add_options()(std::string(s.name).c_str(), po::value<std::string>(),
+                         std::string(s.help).c_str());
+    }
   }
   return desc;
 }
@@ -217,11 +263,12 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     if (words.size() < 2) {
       return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' needs a value";
     }
-    // Only address and token lists take several words; others exactly one.
+    // Only address and token lists and users take several words; others exactly one.
     std::string value = words[1];
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
-          !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token")) {
+          !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token") &&
+          !EqualsNoCase(words[0], "user")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
       for (size_t i = 2; i < words.size(); ++i) value += " " + words[i];
@@ -264,8 +311,13 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
   }
   for (const auto& s : kSettings) {
     std::string name(s.name);
-    if (vm.count(name)) {
-      if (auto err = ApplySetting(config, name, vm[name].as<std::string>())) return err;
+    if (!vm.count(name)) continue;
+    if (s.repeatable) {
+      for (const auto& value : vm[name].as<std::vector<std::string>>()) {
+        if (auto err = ApplySetting(config, name, value)) return err;
+      }
+    } else if (auto err = ApplySetting(config, name, vm[name].as<std::string>())) {
+      return err;
     }
   }
   return std::nullopt;

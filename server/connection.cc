@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "server/acl.h"
+#include "server/commands/commands.h"
 #include "server/dispatcher.h"
 
 namespace tally::server {
@@ -23,7 +25,7 @@ Connection::Connection(boost::asio::ip::tcp::socket socket, ServerContext& serve
   limits.max_bulk_len = config.proto_max_bulk_len;
   parser_.set_limits(limits);
   client_.id = server_.next_client_id.fetch_add(1);
-  client_.authenticated = config.requirepass.empty();
+  commands::SetDefaultUser(client_, server_);
   boost::system::error_code ec;
   auto endpoint = socket_.remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -55,8 +57,25 @@ void Connection::Start() {
     if (auto self = weak.lock()) self->Stop();
   };
   server_.clients.Add(client_.record);
+  if (RefusedByProtectedMode()) return;
   input_.resize(kReadChunk);
   ReadMore();
+}
+
+bool Connection::RefusedByProtectedMode() {
+  boost::system::error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  if (ec) return false;  // already gone: the first read will notice
+  // client_.user is still the default user, as the check needs.
+  if (!acl::ProtectedModeRejects(server_.config.Snapshot().protected_mode, *client_.user,
+                                 peer.address())) {
+    return false;
+  }
+  spdlog::debug("client {} ({}) refused: protected mode", client_.id, peer_);
+  output_ = acl::kProtectedModeError;
+  client_.close_after_reply = true;
+  Write();
+  return true;
 }
 
 void Connection::Stop() {
@@ -100,6 +119,8 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
 
 void Connection::ProcessInput() {
   while (!client_.close_after_reply && output_.size() < kMaxPendingOutput) {
+    // Redis's tighter request limits before AUTH (AUTH itself may change it).
+    parser_.set_authenticated(client_.authenticated);
     size_t consumed = 0;
     auto status = parser_.Parse(
         std::string_view(input_.data() + input_start_, input_end_ - input_start_), &consumed);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "server/acl.h"
 #include "server/client_registry.h"
 #include "server/config.h"
 #include "server/in_flight_commands.h"
@@ -36,6 +37,7 @@ struct ServerContext {
 
   storage::Keyspace& keyspace;
   LiveConfig& config;
+  acl::UserDirectory users;  // fixed at start-up (main loads them)
   ServerStats stats;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> next_client_id{1};

@@ -400,3 +400,39 @@ TEST_CASE("buffered_bytes counts arguments held for an incomplete request", "[pa
   CHECK(parser.args() == Args{"SET", "key12", "v"});
   CHECK(parser.buffered_bytes() == 0);
 }
+
+// Redis 7.0's limits before AUTH (checked against redis-server with
+// requirepass): more than 10 arguments or an argument over 16384 bytes is a
+// protocol error, checked after the usual length checks; inline requests
+// have no such limit.
+TEST_CASE("unauthenticated clients get Redis's tighter limits", "[parser][auth]") {
+  auto unauthenticated = [](const std::string& input) {
+    RequestParser parser;
+    parser.set_authenticated(false);
+    return Drive(parser, {input});
+  };
+  const Args ten(10, "PING");
+  CHECK(unauthenticated(Multibulk(ten)).requests == std::vector<Args>{ten});
+  CHECK(unauthenticated(Multibulk(Args(11, "PING"))).error ==
+        "Protocol error: unauthenticated multibulk length");
+  // Only the header has to arrive for the refusal.
+  CHECK(unauthenticated("*11\r\n").error == "Protocol error: unauthenticated multibulk length");
+  CHECK(unauthenticated("*99999999999\r\n").error == "Protocol error: invalid multibulk length");
+
+  const Args at_limit = {"ECHO", std::string(16384, 'x')};
+  CHECK(unauthenticated(Multibulk(at_limit)).requests == std::vector<Args>{at_limit});
+  CHECK(unauthenticated("*2\r\n$4\r\nECHO\r\n$16385\r\n").error ==
+        "Protocol error: unauthenticated bulk length");
+  CHECK(unauthenticated("*2\r\n$4\r\nECHO\r\n$-5\r\n").error ==
+        "Protocol error: invalid bulk length");
+  // Inline requests are bounded by the inline limit only.
+  CHECK(unauthenticated("PING" + std::string(20, ' ') + std::string(20000, 'a') + "\r\n")
+            .requests.size() == 1);
+
+  // Authenticating lifts the limits from the next request on.
+  RequestParser parser;
+  parser.set_authenticated(false);
+  CHECK(Drive(parser, {Multibulk({"AUTH", "pw"})}).requests.size() == 1);
+  parser.set_authenticated(true);
+  CHECK(Drive(parser, {Multibulk(Args(11, "DEL"))}).requests.size() == 1);
+}
