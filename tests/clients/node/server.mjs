@@ -53,8 +53,10 @@ function answers(port) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class TallyServer {
-  constructor({ password } = {}) {
+  // `args`: more settings, e.g. ["--user", "alice:pw"].
+  constructor({ password, args = [] } = {}) {
     this.password = password;
+    this.extraArgs = args;
   }
 
   get url() {
@@ -71,6 +73,7 @@ export class TallyServer {
       // unchanged with the promise users actually get.
       const args = ["--port", String(this.port), "--bind", HOST, "--dir", path.join(this.dir, "data")];
       if (this.password) args.push("--requirepass", this.password);
+      args.push(...this.extraArgs);
       const log = openSync(this.logPath, "a");
       this.proc = spawn(serverBinary(), args, { stdio: ["ignore", log, log] });
       closeSync(log);
