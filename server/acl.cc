@@ -69,15 +69,13 @@ std::string_view RuleTarget(std::string_view rule) { return rule.substr(1); }
 
 const std::vector<std::string_view>& AllCategories() {
   static const std::vector<std::string_view> kCategories = {
-      "keyspace",  "read",    "write",      "set",        "sortedset",   "list",     "hash",
-      "string",    "bitmap",  "hyperloglog", "geo",       "stream",      "pubsub",   "admin",
-      "fast",      "slow",    "blocking",   "dangerous",  "connection",  "transaction",
-      "scripting"};
+      "keyspace", "read",   "write",       "set",       "sortedset",  "list",        "hash",
+      "string",   "bitmap", "hyperloglog", "geo",       "stream",     "pubsub",      "admin",
+      "fast",     "slow",   "blocking",    "dangerous", "connection", "transaction", "scripting"};
   return kCategories;
 }
 
-User::User(std::string name)
-    : name_(std::move(name)), allowed_(AllCommands().size(), false) {}
+User::User(std::string name) : name_(std::move(name)), allowed_(AllCommands().size(), false) {}
 
 void User::SetAllCommands(bool allowed) {
   all_commands_base_ = allowed;
@@ -191,6 +189,11 @@ bool User::CheckPassword(std::string_view password) const {
   return match || nopass_;
 }
 
+bool SameSecret(std::string_view a, std::string_view b) {
+  const Digest x = Sha256(a), y = Sha256(b);
+  return CRYPTO_memcmp(x.data(), y.data(), x.size()) == 0;
+}
+
 std::string User::Describe() const {
   std::string out = "user " + name_ + (enabled_ ? " on" : " off");
   if (nopass_) out += " nopass";
@@ -225,8 +228,7 @@ std::string ChangedSinceQueuedError(Denial denial) {
 }
 
 std::string NoPermissionError(const CommandSpec& spec) {
-  return "NOPERM this user has no permissions to run the '" + std::string(spec.name) +
-         "' command";
+  return "NOPERM this user has no permissions to run the '" + std::string(spec.name) + "' command";
 }
 
 namespace {
@@ -303,8 +305,8 @@ std::optional<std::string> UserDirectory::Add(std::shared_ptr<User> user) {
   return std::nullopt;
 }
 
-std::optional<std::string> UserDirectory::ParseAclFile(std::string_view text,
-                                                       std::string_view file, UserDirectory* out) {
+std::optional<std::string> UserDirectory::ParseAclFile(std::string_view text, std::string_view file,
+                                                       UserDirectory* out) {
   UserDirectory directory;
   size_t number = 0;
   while (!text.empty()) {

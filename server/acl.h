@@ -80,7 +80,7 @@ class User {
   std::vector<std::array<unsigned char, 32>> passwords_;  // SHA-256, in order added
   bool all_keys_ = false;
   bool all_channels_ = false;
-  bool all_commands_base_ = false;  // rules start from +@all (else -@all)
+  bool all_commands_base_ = false;          // rules start from +@all (else -@all)
   std::vector<std::string> command_rules_;  // after the base, for Describe()
   std::vector<bool> allowed_;               // by CommandIndex()
 };
@@ -134,6 +134,11 @@ class UserDirectory {
   std::map<std::string, std::shared_ptr<const User>, std::less<>> users_;
   bool default_defined_ = false;  // by a `user` setting or the ACL file
 };
+
+// Whether two secrets (passwords, REST tokens) are equal, compared as
+// SHA-256 digests with CRYPTO_memcmp: the time taken says nothing about
+// their lengths or how much of them matched.
+bool SameSecret(std::string_view a, std::string_view b);
 
 // Redis's protected mode: with `protected-mode yes` and no password for the
 // default user, a client whose address is not 127.0.0.1 or ::1 is refused

@@ -104,14 +104,19 @@ TEST_CASE("ACL file errors name the file and line", "[acl]") {
         "users.acl:1: Error in applying operation '+nosuchcommand': Unknown command or category "
         "name in ACL.");
   // Rules Redis has and Tally cannot honour exactly are refused, never ignored.
-  CHECK(ParseError("user a on >p ~cache:* +@all\n").starts_with(
-      "users.acl:1: Error in applying operation '~cache:*': Tally supports only '~*'"));
-  CHECK(ParseError("user a on %R~* +@all\n").starts_with(
-      "users.acl:1: Error in applying operation '%R~*': Tally supports only '~*'"));
-  CHECK(ParseError("user a on &news +@all\n").starts_with(
-      "users.acl:1: Error in applying operation '&news': Tally supports only '&*'"));
-  CHECK(ParseError("user a on (~* +get)\n").starts_with(
-      "users.acl:1: Error in applying operation '(~*': Tally does not support selectors"));
+  CHECK(ParseError("user a on >p ~cache:* +@all\n")
+            .starts_with(
+                "users.acl:1: Error in applying operation '~cache:*': Tally supports only '~*'"));
+  CHECK(ParseError("user a on %R~* +@all\n")
+            .starts_with(
+                "users.acl:1: Error in applying operation '%R~*': Tally supports only '~*'"));
+  CHECK(ParseError("user a on &news +@all\n")
+            .starts_with(
+                "users.acl:1: Error in applying operation '&news': Tally supports only '&*'"));
+  CHECK(
+      ParseError("user a on (~* +get)\n")
+          .starts_with(
+              "users.acl:1: Error in applying operation '(~*': Tally does not support selectors"));
 }
 
 TEST_CASE("command rules select commands by the table's categories", "[acl]") {
@@ -229,8 +234,7 @@ TEST_CASE("requirepass is the default user's password", "[acl]") {
   Config config;
   config.users = {"alice:pw", "default:dpw"};
   config.requirepass = "other";
-  CHECK(UserDirectory::Load(config, &users).value_or("").find("requirepass") !=
-        std::string::npos);
+  CHECK(UserDirectory::Load(config, &users).value_or("").find("requirepass") != std::string::npos);
   config.requirepass.clear();
   REQUIRE_FALSE(UserDirectory::Load(config, &users));
   CHECK(users.Default("")->CheckPassword("dpw"));
@@ -241,8 +245,7 @@ TEST_CASE("requirepass is the default user's password", "[acl]") {
   CHECK(UserDirectory::Load(config, &users).value_or("").find("both") != std::string::npos);
   config.users.clear();
   config.aclfile = "/nonexistent/users.acl";
-  CHECK(UserDirectory::Load(config, &users) ==
-        "cannot read the ACL file '/nonexistent/users.acl'");
+  CHECK(UserDirectory::Load(config, &users) == "cannot read the ACL file '/nonexistent/users.acl'");
 }
 
 TEST_CASE("protected mode refuses non-loopback clients only without a default password",
@@ -268,4 +271,13 @@ TEST_CASE("protected mode refuses non-loopback clients only without a default pa
   CHECK(acl::ProtectedModeRejects(true, *named.Default(""), make_address("10.0.0.5")));
   CHECK(acl::kProtectedModeError.starts_with("-DENIED Redis is running in protected mode"));
   CHECK(acl::kProtectedModeError.ends_with("accepting connections from the outside.\r\n"));
+}
+
+TEST_CASE("secrets compare by digest", "[acl]") {
+  CHECK(acl::SameSecret("token-1", "token-1"));
+  CHECK(acl::SameSecret("", ""));
+  CHECK_FALSE(acl::SameSecret("token-1", "token-2"));
+  CHECK_FALSE(acl::SameSecret("token-1", "token-1 "));
+  CHECK_FALSE(acl::SameSecret("token", ""));
+  CHECK_FALSE(acl::SameSecret(std::string("a\0b", 3), "a"));
 }
