@@ -7,6 +7,7 @@ for clients that have not authenticated yet.
 
 from __future__ import annotations
 
+import re
 import shutil
 
 import pytest
@@ -69,12 +70,13 @@ REQUIREPASS_CASES = [
 
 def exchange(srv: ServerProcess, case) -> list[bytes]:
     """Sends each command on one fresh connection; returns the raw replies,
-    CLOSED once the server has closed the connection."""
+    CLOSED once the server has closed the connection. HELLO's client id is
+    masked: the two servers number their connections differently."""
     out = []
     c = srv.client(timeout=5.0)
     for cmd in case:
         try:
-            out.append(c.call(*cmd))
+            out.append(re.sub(rb"\$2\r\nid\r\n:\d+\r\n", b"$2\r\nid\r\n:ID\r\n", c.call(*cmd)))
         except (ConnectionClosed, BrokenPipeError, ConnectionResetError):
             out.append(CLOSED)
             break
@@ -124,6 +126,28 @@ def test_acl_file_matches_redis(server_factory, redis_binary, tmp_path):
         assert listing.count(b" user=alice ") == 1 and listing.count(b" user=ro ") == 1, listing
         assert alice.call("CLIENT", "KILL", "USER", "ro") == b":1\r\n"
         assert ro.wait_closed(3)[0]
+
+
+DEFAULT_OFF_FILE = """\
+user default off nopass ~* &* +@all
+user app on >apw ~* &* -@all +@read +@connection +incr
+"""
+
+DEFAULT_OFF_CASES = [
+    [("PING",), ("HELLO", "3"), ("AUTH", "x"), ("AUTH", "default", "x"), ("AUTH", "app", "bad"),
+     ("HELLO", "2", "AUTH", "app", "apw", "SETNAME", "n"), ("INCR", "k"), ("INCRBY", "k", "2"),
+     ("CLIENT", "GETNAME"), ("CLIENT", "KILL", "1.2.3.4:5"), ("ACL", "LIST"), ("DEL", "k"),
+     ("RESET",), ("GET", "k")],
+    [tuple(["PING"] * 11)],
+]
+
+
+def test_disabled_default_user_matches_redis(server_factory, redis_binary, tmp_path):
+    acl_file = tmp_path / "users.acl"
+    acl_file.write_text(DEFAULT_OFF_FILE)
+    reference = start_reference(server_factory, redis_binary, ["--aclfile", str(acl_file)])
+    tally = server_factory.create(extra_args=["--aclfile", str(acl_file)])
+    compare(reference, tally, DEFAULT_OFF_CASES)
 
 
 @tally_only
