@@ -59,10 +59,11 @@ const std::vector<Setting>& AllSettings();
 const Setting* FindSetting(std::string_view name);  // any case
 
 // Result of reading the command line.
-enum class CommandLineAction { kRun, kHelp, kVersion };
+enum class CommandLineAction { kRun, kHelp, kVersion, kPrintConfig };
 
-// Reads `tally-server [config-file] [--name value ...]`: the file first, then
-// the flags on top. Returns an error message naming the offending setting.
+// Reads `tally-server [config-file | --config config-file] [--name value ...]`:
+// the file first, then the flags on top. Returns an error message naming the
+// offending setting.
 std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, Config* config,
                                             CommandLineAction* action);
 
@@ -70,8 +71,16 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
 // comments, quoting as in redis-cli.
 std::optional<std::string> LoadConfigFile(const std::string& path, Config* config);
 
-// The --help text, generated from the settings table.
+// The --help text, a manual page (NAME, SYNOPSIS, DESCRIPTION, OPTIONS by
+// group, FILES, EXAMPLES) generated from the settings table, so every setting
+// is in it with its default.
 std::string HelpText();
+
+// The example config file (--print-config; installed as tally.conf): every
+// setting of the table, with its help as a comment and its default value on a
+// commented-out `name value` line. Uncommenting every line yields a file that
+// LoadConfigFile accepts and that sets every setting to its default.
+std::string ExampleConfigText();
 
 // A Config shared by all threads: CONFIG SET changes it while the server runs.
 class LiveConfig {
