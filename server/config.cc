@@ -133,6 +133,7 @@ const std::vector<Setting> kSettings = {
        return names;
      },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
+       if (v.empty()) return std::nullopt;  // `user ""`: no user (the example config's line)
        std::shared_ptr<acl::User> user;
        if (auto err = acl::ParseUserSetting(v, &user)) return err;
        c.users.emplace_back(v);
@@ -364,7 +365,7 @@ struct SettingGroup {
 const std::vector<SettingGroup>& SettingGroups() {
   static const std::vector<SettingGroup> groups = {
       {"Network", {"bind", "port", "threads", "maxclients", "timeout", "tcp-"}},
-      {"Security", {"requirepass", "acl", "tls-"}},
+      {"Security", {"requirepass", "user", "aclfile", "protected-mode", "acl", "tls-"}},
       {"Storage and durability", {"dir", "durability", "appendfsync", "rocksdb-"}},
       {"Limits", {"proto-", "client-"}},
       {"Logging and monitoring", {"loglevel", "logfile", "slowlog-", "latency-", "metrics-"}},
