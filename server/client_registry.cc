@@ -27,6 +27,16 @@ std::string ClientRecord::lib_ver() const {
   return lib_ver_;
 }
 
+std::string ClientRecord::user() const {
+  std::lock_guard lock(mu_);
+  return user_;
+}
+
+void ClientRecord::set_user(std::string value) {
+  std::lock_guard lock(mu_);
+  user_ = std::move(value);
+}
+
 void ClientRecord::set_name(std::string name) {
   std::lock_guard lock(mu_);
   name_ = std::move(name);
@@ -50,12 +60,13 @@ std::string ClientRecord::Describe(int64_t now_ms) const {
   if (no_touch.load(std::memory_order_relaxed)) flags += 'T';
   if (flags.empty()) flags = "N";
   const CommandSpec* cmd = last_command.load(std::memory_order_relaxed);
-  std::string name, lib_name, lib_ver;
+  std::string name, lib_name, lib_ver, user;
   {
     std::lock_guard lock(mu_);
     name = name_;
     lib_name = lib_name_;
     lib_ver = lib_ver_;
+    user = user_;
   }
   // Buffer and memory fields are Redis internals Tally does not have; they
   // stay in the line, as 0, because parsers of CLIENT LIST expect them.
@@ -76,7 +87,8 @@ std::string ClientRecord::Describe(int64_t now_ms) const {
   line += " events=r";
   line += " cmd=";
   line += cmd != nullptr ? std::string(cmd->name) : std::string("NULL");
-  line += " user=default redir=-1";
+  line += " user=" + user;
+  line += " redir=-1";
   line += " resp=" + std::to_string(resp.load(std::memory_order_relaxed));
   line += " lib-name=" + lib_name;
   line += " lib-ver=" + lib_ver;

@@ -41,9 +41,11 @@ class ClientRecord {
   std::string name() const;
   std::string lib_name() const;
   std::string lib_ver() const;
+  std::string user() const;  // the authenticated user's name
   void set_name(std::string name);
   void set_lib_name(std::string value);
   void set_lib_ver(std::string value);
+  void set_user(std::string value);
 
   // The line CLIENT LIST and CLIENT INFO show, in Redis 7.2's field order,
   // ending in "\n".
@@ -54,6 +56,7 @@ class ClientRecord {
   std::string name_;
   std::string lib_name_;
   std::string lib_ver_;
+  std::string user_ = "default";
 };
 
 class ClientRegistry {

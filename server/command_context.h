@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "protocol/reply_writer.h"
+#include "server/acl.h"
 #include "server/client_registry.h"
 #include "server/server_context.h"
 #include "server/watch_registry.h"
@@ -38,6 +39,9 @@ struct TransactionState {
 struct ClientState {
   uint64_t id = 0;
   bool authenticated = false;
+  // Whose permissions apply (the default user until AUTH). Null for the
+  // REST front end, whose tokens decide instead (server/http/access.h).
+  std::shared_ptr<const acl::User> user;
   // Set by QUIT (and protocol errors): close once the pending replies are sent.
   bool close_after_reply = false;
   // What CLIENT LIST shows of this client (name, library, last command...).

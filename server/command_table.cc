@@ -1,5 +1,6 @@
 #include "server/command_table.h"
 
+#include <algorithm>
 #include <cctype>
 #include <functional>
 #include <string>
@@ -117,6 +118,12 @@ const std::vector<CommandSpec> kCommands = {
     {"slowlog|len", 2, kAdmin | kLoading | kStale, 0, 0, 0, "server", "Get the slow log's length", c::SlowLogLen, "2.2.12"},
     {"slowlog|reset", 2, kAdmin | kLoading | kStale, 0, 0, 0, "server", "Clear all entries from the slow log", c::SlowLogReset, "2.2.12"},
     {"slowlog|help", 2, kLoading | kStale, 0, 0, 0, "server", "Show helpful text about the different subcommands", c::SlowLogHelp, "6.2.0"},
+    {"acl", -2, 0, 0, 0, 0, "server", "A container for Access List Control commands ", nullptr, "6.0.0", "", "@slow"},
+    {"acl|cat", -2, kNoScript | kLoading | kStale, 0, 0, 0, "server", "List the ACL categories or the commands inside a category", c::AclCat, "6.0.0", "[categoryname]"},
+    {"acl|list", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server", "List the current ACL rules in ACL config file format", c::AclList, "6.0.0"},
+    {"acl|users", 2, kAdmin | kNoScript | kLoading | kStale, 0, 0, 0, "server", "List the username of all the configured ACL rules", c::AclUsers, "6.0.0"},
+    {"acl|whoami", 2, kNoScript | kLoading | kStale, 0, 0, 0, "server", "Return the name of the user associated to the current connection", c::AclWhoAmI, "6.0.0"},
+    {"acl|help", 2, kLoading | kStale, 0, 0, 0, "server", "Show helpful text about the different subcommands", c::AclHelp, "6.0.0"},
     // Scripting: Tally runs no scripts, so there is nothing to flush.
     {"function", -2, 0, 0, 0, 0, "scripting", "A container for function commands", nullptr, "7.0.0", "", "@slow"},
     {"function|flush", -2, kWrite | kNoScript, 0, 0, 0, "scripting", "Deleting all functions", c::FunctionFlush, "7.0.0", "[async(ASYNC|SYNC)]"},
@@ -153,6 +160,18 @@ const Indexes& GetIndexes() {
     return out;
   }();
   return *indexes;
+}
+
+std::vector<std::string_view> Words(std::string_view text) {
+  std::vector<std::string_view> out;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (end > pos) out.push_back(text.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  return out;
 }
 
 }  // namespace
@@ -203,6 +222,50 @@ const std::vector<const CommandSpec*>& Subcommands(const CommandSpec& container)
   const auto& index = GetIndexes().subcommands;
   auto it = index.find(&container);
   return it == index.end() ? kNone : it->second;
+}
+
+std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
+  std::vector<std::string_view> own;
+  if (!spec.acl_categories.empty()) {
+    own = Words(spec.acl_categories);
+  } else if (IsContainer(spec)) {
+    // Containers carry only what their row says.
+  } else if (spec.group == "string") {
+    own = {"@string"};
+  } else if (spec.group == "generic") {
+    own = {"@keyspace"};
+  } else if (spec.group == "connection") {
+    own = {"@connection"};
+  } else if (spec.group == "transactions") {
+    own = {"@transaction"};
+  } else if (spec.group == "scripting") {
+    own = {"@scripting"};
+  }
+  auto has = [&](std::string_view category) {
+    return std::find(own.begin(), own.end(), category) != own.end();
+  };
+  const bool container = IsContainer(spec);
+  const bool admin = (spec.flags & kAdmin) || has("@admin");
+  static constexpr std::string_view kOrder[] = {
+      "@keyspace", "@read",      "@write",      "@string",      "@admin",    "@fast",
+      "@slow",     "@dangerous", "@connection", "@transaction", "@scripting"};
+  std::vector<std::string_view> out;
+  for (auto category : kOrder) {
+    bool on = has(category);
+    if (!container) {
+      if (category == "@read") on = on || (spec.flags & kReadonly);
+      if (category == "@write") on = on || (spec.flags & kWrite);
+      if (category == "@admin" || category == "@dangerous") on = on || admin;
+      if (category == "@fast") on = on || (spec.flags & kFast);
+      if (category == "@slow") on = on || !(spec.flags & kFast);
+    }
+    if (on) out.push_back(category);
+  }
+  return out;
+}
+
+size_t CommandIndex(const CommandSpec& spec) {
+  return static_cast<size_t>(&spec - kCommands.data());
 }
 
 }  // namespace tally::server

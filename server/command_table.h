@@ -91,6 +91,14 @@ const std::vector<const CommandSpec*>& Subcommands(const CommandSpec& container)
 // subcommand's). O(1).
 bool HasSubcommands(const CommandSpec& spec);
 
+// The command's ACL categories ("@read", "@write", "@string", ...): those its
+// flags imply plus its row's own (or its group's), in Redis's order. COMMAND
+// INFO shows them and ACL rules (+@read, -@write) select commands by them.
+std::vector<std::string_view> AclCategories(const CommandSpec& spec);
+
+// The position of `spec` in AllCommands(), which must hold it. O(1).
+size_t CommandIndex(const CommandSpec& spec);
+
 // Indexes of the key arguments in a call of `spec` with `argc` arguments,
 // from the spec's first/last/step key positions (COMMAND GETKEYS, WATCH).
 std::vector<size_t> KeyIndexes(const CommandSpec& spec, size_t argc);

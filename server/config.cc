@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "protocol/request_parser.h"
+#include "server/acl.h"
 #include "server/text.h"
 #include "storage/numbers.h"
 #include "storage/wal_syncer.h"
@@ -159,6 +160,46 @@ const std::vector<Setting> kSettings = {
      [](const Config& c) { return c.requirepass; },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        c.requirepass = std::string(v);
+       return std::nullopt;
+     }},
+    {"user",
+     "A user: NAME:PASSWORD, NAME:PASSWORD:readonly, or NAME followed by ACL rules as in "
+     "redis.conf (\"alice on >secret ~* +@all\"). Repeatable.",
+     false, true,
+     [](const Config& c) {
+       // Names only: CONFIG GET must not print passwords the way they were given.
+       std::string names;
+       for (const auto& spec : c.users) {
+         if (!names.empty()) names += ' ';
+         names += spec.substr(0, spec.find_first_of(": "));
+       }
+       return names;
+     },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       if (v.empty()) return std::nullopt;  // `user ""`: no user (the example config's line)
+       std::shared_ptr<acl::User> user;
+       if (auto err = acl::ParseUserSetting(v, &user)) return err;
+       c.users.emplace_back(v);
+       return std::nullopt;
+     },
+     true},
+    {"aclfile", "ACL file of users, in Redis's format (a subset of its rules).", false, false,
+     [](const Config& c) { return c.aclfile; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.aclfile = std::string(v);
+       return std::nullopt;
+     }},
+    {"protected-mode",
+     "yes (default): without a password for the default user, serve only loopback clients.", true,
+     false, [](const Config& c) { return std::string(c.protected_mode ? "yes" : "no"); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       if (EqualsNoCase(v, "yes")) {
+         c.protected_mode = true;
+       } else if (EqualsNoCase(v, "no")) {
+         c.protected_mode = false;
+       } else {
+         return "argument must be 'yes' or 'no'";
+       }
        return std::nullopt;
      }},
     {"proto-max-bulk-len", "Largest accepted argument, e.g. 512mb.", true, false,
@@ -355,8 +396,14 @@ po::options_description CommandLineOptions() {
   desc.add_options()("help,h", "")("version,v", "")("print-config", "")(
       "config,c", po::value<std::string>(), "");
   for (const auto& s : kSettings) {
-    desc.add_options()(std::string(s.name).c_str(), po::value<std::string>(),
-                       std::string(s.help).c_str());
+    if (s.repeatable) {
+      desc.add_options()(std::string(s.name).c_str(),
+                         po::value<std::vector<std::string>>()->composing(),
+                         std::string(s.help).c_str());
+    } else {
+      desc.add_options()(std::string(s.name).c_str(), po::value<std::string>(),
+                         std::string(s.help).c_str());
+    }
   }
   return desc;
 }
@@ -390,13 +437,13 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     if (words.size() < 2) {
       return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' needs a value";
     }
-    // Only address and token lists, and the output buffer limit groups, take
-    // several words; others exactly one.
+    // Only address and token lists, users and the output buffer limit
+    // groups take several words; others exactly one.
     std::string value = words[1];
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
           !EqualsNoCase(words[0], "metrics-bind") && !EqualsNoCase(words[0], "http-token") &&
-          !EqualsNoCase(words[0], "http-readonly-token") &&
+          !EqualsNoCase(words[0], "http-readonly-token") && !EqualsNoCase(words[0], "user") &&
           !EqualsNoCase(words[0], "client-output-buffer-limit")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
@@ -449,8 +496,13 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
   }
   for (const auto& s : kSettings) {
     std::string name(s.name);
-    if (vm.count(name)) {
-      if (auto err = ApplySetting(config, name, vm[name].as<std::string>())) return err;
+    if (!vm.count(name)) continue;
+    if (s.repeatable) {
+      for (const auto& value : vm[name].as<std::vector<std::string>>()) {
+        if (auto err = ApplySetting(config, name, value)) return err;
+      }
+    } else if (auto err = ApplySetting(config, name, vm[name].as<std::string>())) {
+      return err;
     }
   }
   return std::nullopt;
@@ -468,7 +520,7 @@ struct SettingGroup {
 const std::vector<SettingGroup>& SettingGroups() {
   static const std::vector<SettingGroup> groups = {
       {"Network", {"bind", "port", "threads", "maxclients", "timeout", "tcp-"}},
-      {"Security", {"requirepass", "acl", "tls-"}},
+      {"Security", {"requirepass", "user", "aclfile", "protected-mode", "acl", "tls-"}},
       {"Storage and durability", {"dir", "durability", "appendfsync", "rocksdb-"}},
       {"Limits", {"proto-", "client-"}},
       {"Logging and monitoring", {"loglevel", "logfile", "slowlog-", "latency-", "metrics-"}},

@@ -31,6 +31,13 @@ struct Config {
   std::string loglevel = "notice";
   std::string logfile;  // empty: standard output.
   std::string requirepass;
+  // Named users (server/acl.h): each "NAME:PASSWORD[:readonly]" or a
+  // redis.conf `user` line's words; or an ACL file. Not both.
+  std::vector<std::string> users;
+  std::string aclfile;
+  // Redis's protected mode: without a password for the default user, only
+  // clients on 127.0.0.1 / ::1 are served.
+  bool protected_mode = true;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   // always: reply only after the write is fsynced (group commit);
   // everysec: fsync about once a second; none: the OS decides.
@@ -77,6 +84,8 @@ struct Setting {
   std::string (*get)(const Config&);
   // Parses and stores `value`; returns an error description on bad input.
   std::optional<std::string> (*set)(Config&, std::string_view value);
+  // May be given more than once (`user`); each value adds to the setting.
+  bool repeatable = false;
 };
 
 // Every setting, in documentation order.

@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "server/acl.h"
+#include "server/commands/commands.h"
 #include "server/dispatcher.h"
 #include "server/os_limits.h"
 
@@ -45,7 +47,7 @@ Connection::Connection(Stream stream, ServerContext& server)
   Config config = server_.config.Snapshot();
   ApplyConfig(config);
   client_.id = server_.next_client_id.fetch_add(1);
-  client_.authenticated = config.requirepass.empty();
+  commands::SetDefaultUser(client_, server_);
   boost::system::error_code ec;
   auto endpoint = stream_.socket().remote_endpoint(ec);
   if (!ec) peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -95,7 +97,11 @@ void Connection::Start() {
   ArmWatchdog();
   stream_.AsyncHandshake(
       shared_from_this(), [self = shared_from_this()](const boost::system::error_code& error) {
-        if (!error) return self->ReadMore();
+        if (!error) {
+          // After the handshake, so a TLS client can read the refusal.
+          if (self->RefusedByProtectedMode()) return;
+          return self->ReadMore();
+        }
         spdlog::debug("client {} TLS handshake failed: {}", self->client_.id, error.message());
         self->Close();
       });
@@ -150,6 +156,22 @@ void Connection::OnWatchdog() {
     return Close();
   }
   ArmWatchdog();
+}
+
+bool Connection::RefusedByProtectedMode() {
+  boost::system::error_code ec;
+  const auto peer = stream_.socket().remote_endpoint(ec);
+  if (ec) return false;  // already gone: the first read will notice
+  // client_.user is still the default user, as the check needs.
+  if (!acl::ProtectedModeRejects(server_.config.Snapshot().protected_mode, *client_.user,
+                                 peer.address())) {
+    return false;
+  }
+  spdlog::debug("client {} ({}) refused: protected mode", client_.id, peer_);
+  output_ = acl::kProtectedModeError;
+  client_.close_after_reply = true;
+  Write();
+  return true;
 }
 
 void Connection::Stop() {

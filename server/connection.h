@@ -43,6 +43,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Stop();
 
  private:
+  // Redis's protected mode: sends the DENIED error and closes, returning
+  // true, when this client may not connect (server/acl.h).
+  bool RefusedByProtectedMode();
   void ReadMore();
   void OnRead(const boost::system::error_code& error, size_t bytes);
   // Parses and executes buffered requests until the input runs out or the

@@ -42,18 +42,19 @@ std::string ArityError(const CommandSpec& spec) {
 }
 
 // A command refused before it runs. Inside MULTI the refusal also dooms the
-// transaction, and a refused EXEC discards it at once, as Redis's
-// rejectCommand does. A known command counts the refusal in its
-// rejected_calls (an unknown command or subcommand has nothing to count in).
+// transaction, and a refused EXEC discards it at once (with EXECABORT even
+// outside MULTI), as Redis's rejectCommand does. A known command counts the
+// refusal in its rejected_calls (an unknown command or subcommand has nothing
+// to count in).
 void Reject(ClientState& client, protocol::ReplyWriter& reply, ServerContext& server,
             const CommandSpec* spec, std::string_view error) {
   if (spec != nullptr) server.command_stats.RecordRejected(*spec);
-  if (!client.transaction.active) return reply.Error(error);
   if (spec != nullptr && spec->handler == commands::Exec) {
     commands::DiscardTransaction(client);
     if (error.starts_with("ERR ")) error.remove_prefix(4);
     return reply.Error("EXECABORT Transaction discarded because of: " + std::string(error));
   }
+  if (!client.transaction.active) return reply.Error(error);
   client.transaction.failed = true;
   reply.Error(error);
 }
@@ -85,6 +86,18 @@ void DispatchCommand(std::vector<std::string>& args, ClientState& client,
   client.record->last_command.store(spec, std::memory_order_relaxed);
   if (!client.authenticated && !(spec->flags & kNoAuth)) {
     return Reject(client, reply, server, spec, "NOAUTH Authentication required.");
+  }
+  // ACL permissions, after authentication as in Redis (EXEC checks its
+  // queue again: an AUTH inside MULTI may have changed the user).
+  if (client.user != nullptr) {
+    switch (acl::Check(*client.user, *spec, args.size())) {
+      case acl::Denial::kNone:
+        break;
+      case acl::Denial::kCommand:
+        return Reject(client, reply, server, spec, acl::NoPermissionError(*spec));
+      case acl::Denial::kKeys:
+        return Reject(client, reply, server, spec, acl::kNoKeyPermissionError);
+    }
   }
   if (client.transaction.active && !(spec->flags & kNotQueued)) {
     if (spec->flags & kNoMulti) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string_view>
 
+#include "server/acl.h"
 #include "server/config.h"
 #include "server/logging.h"
 #include "server/os_limits.h"
@@ -52,6 +53,12 @@ int main(int argc, char** argv) {
   if (action == server::CommandLineAction::kVersion) {
     std::printf("tally-server %s (git %s)\n", TALLY_VERSION, TALLY_GIT_SHA);
     return 0;
+  }
+  // Users (and the ACL file) are checked before anything else starts.
+  server::acl::UserDirectory users;
+  if (auto err = server::acl::UserDirectory::Load(config, &users)) {
+    std::fprintf(stderr, "tally-server: %s\n", err->c_str());
+    return 1;
   }
   if (auto err = server::SetupLogging(config.logfile, config.loglevel)) {
     std::fprintf(stderr, "tally-server: %s\n", err->c_str());
@@ -98,6 +105,7 @@ int main(int argc, char** argv) {
   server::LiveConfig live_config(config);
   {
     server::Server server(config, live_config, *keyspace);
+    server.context().users = std::move(users);
     if (auto err = server.Listen()) {
       spdlog::critical("{}", *err);
       return 1;

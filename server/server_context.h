@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 
+#include "server/acl.h"
 #include "server/client_registry.h"
 #include "server/command_stats.h"
 #include "server/config.h"
@@ -44,6 +45,7 @@ struct ServerContext {
 
   storage::Keyspace& keyspace;
   LiveConfig& config;
+  acl::UserDirectory users;  // fixed at start-up (main loads them)
   ServerStats stats;
   CommandStats command_stats;  // per command: calls, latency, rejected, failed
   SlowLog slowlog;

@@ -103,14 +103,15 @@ void Hello(CommandContext& ctx) {
 }
 
 // Back to a fresh connection's state: out of MULTI, nothing watched, no name,
-// RESP2, replies on, and unauthenticated again when a password is required.
+// RESP2, replies on, and the default user again (unauthenticated when it
+// needs a password).
 void Reset(CommandContext& ctx) {
   DiscardTransaction(ctx.client);
   ctx.client.record->set_name("");
   ctx.client.reply_off = false;
   ctx.client.reply_skip_next = false;
   SetProtocol(ctx, 2);
-  ctx.client.authenticated = ctx.server.config.Snapshot().requirepass.empty();
+  SetDefaultUser(ctx.client, ctx.server);
   ctx.reply.Simple("RESET");
 }
 
@@ -189,7 +190,7 @@ void ClientSetInfo(CommandContext& ctx) {
 // caller) | CLIENT KILL <filter> <value> ... (new form: the number killed).
 void ClientKill(CommandContext& ctx) {
   std::optional<uint64_t> id;
-  std::optional<std::string_view> addr, laddr;
+  std::optional<std::string_view> addr, laddr, user;
   bool skip_me = true, match_nothing = false;
   const bool old_form = ctx.argc() == 3;
   if (old_form) {
@@ -218,9 +219,10 @@ void ClientKill(CommandContext& ctx) {
       } else if (EqualsNoCase(opt, "laddr")) {
         laddr = value;
       } else if (EqualsNoCase(opt, "user")) {
-        if (value != "default") {
+        if (ctx.server.users.Find(value, "") == nullptr) {
           return ctx.reply.Error("ERR No such user '" + std::string(value) + "'");
         }
+        user = value;
       } else if (EqualsNoCase(opt, "skipme")) {
         if (EqualsNoCase(value, "yes")) {
           skip_me = true;
@@ -240,6 +242,7 @@ void ClientKill(CommandContext& ctx) {
       if (id && record->id != *id) continue;
       if (addr && record->addr != *addr) continue;
       if (laddr && record->laddr != *laddr) continue;
+      if (user && record->user() != *user) continue;
       const bool me = record->id == ctx.client.id;
       if (me && skip_me) continue;
       // The caller itself closes after this reply, like Redis's

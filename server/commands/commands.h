@@ -53,6 +53,9 @@ void Auth(CommandContext& ctx);
 // AUTH's check, shared with HELLO ... AUTH: authenticates the client or
 // replies WRONGPASS and returns false.
 bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password);
+// A new connection's (and RESET's) user, as in Redis: the default user,
+// authenticated already when it needs no password and is on.
+void SetDefaultUser(ClientState& client, ServerContext& server);
 
 // client_commands.cc: the handshake and per-connection settings.
 void Hello(CommandContext& ctx);
@@ -94,6 +97,13 @@ void ObjectRefCount(CommandContext& ctx);
 void ObjectHelp(CommandContext& ctx);
 void MemoryUsage(CommandContext& ctx);
 void MemoryHelp(CommandContext& ctx);
+
+// acl_commands.cc
+void AclCat(CommandContext& ctx);
+void AclList(CommandContext& ctx);
+void AclUsers(CommandContext& ctx);
+void AclWhoAmI(CommandContext& ctx);
+void AclHelp(CommandContext& ctx);
 
 // info_command.cc
 void Info(CommandContext& ctx);

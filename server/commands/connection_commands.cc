@@ -1,7 +1,5 @@
 // Connection-level commands: PING, ECHO, QUIT, SELECT, AUTH. HELLO, CLIENT and
 // RESET live in client_commands.cc.
-#include <openssl/crypto.h>
-
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
 #include "storage/numbers.h"
@@ -37,12 +35,11 @@ void Select(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-// AUTH password | AUTH username password. The only user is "default", whose
-// password is requirepass (no password: any password is accepted for it).
+// AUTH password | AUTH username password.
 void Auth(CommandContext& ctx) {
   if (ctx.argc() > 3) return ctx.reply.Error(kErrSyntax);
-  const std::string password = ctx.server.config.Snapshot().requirepass;
-  if (ctx.argc() == 2 && password.empty()) {
+  const std::string requirepass = ctx.server.config.Snapshot().requirepass;
+  if (ctx.argc() == 2 && ctx.server.users.Default(requirepass)->nopass()) {
     return ctx.reply.Error(
         "ERR AUTH <password> called without any password configured for the default user. "
         "Are you sure your configuration is correct?");
@@ -51,18 +48,25 @@ void Auth(CommandContext& ctx) {
   if (Authenticate(ctx, user, ctx.arg(ctx.argc() - 1))) ctx.reply.Ok();
 }
 
-bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view given) {
-  const std::string password = ctx.server.config.Snapshot().requirepass;
-  // Compare in constant time so response timing does not leak the password.
-  bool ok = user == "default" &&
-            (password.empty() || (given.size() == password.size() &&
-                                  CRYPTO_memcmp(given.data(), password.data(), given.size()) == 0));
-  if (!ok) {
-    ctx.reply.Error("WRONGPASS invalid username-password pair or user is disabled.");
+bool Authenticate(CommandContext& ctx, std::string_view name, std::string_view password) {
+  const std::string requirepass = ctx.server.config.Snapshot().requirepass;
+  auto user = ctx.server.users.Find(name, requirepass);
+  // The password is checked before `on`, so a disabled user's refusal takes
+  // as long as a wrong password's.
+  if (user == nullptr || !user->CheckPassword(password) || !user->enabled()) {
+    ctx.reply.Error(acl::kWrongPassError);
     return false;
   }
+  ctx.client.record->set_user(user->name());
+  ctx.client.user = std::move(user);
   ctx.client.authenticated = true;
   return true;
+}
+
+void SetDefaultUser(ClientState& client, ServerContext& server) {
+  client.user = server.users.Default(server.config.Snapshot().requirepass);
+  client.authenticated = client.user->nopass() && client.user->enabled();
+  client.record->set_user(client.user->name());
 }
 
 }  // namespace tally::server::commands

@@ -41,48 +41,6 @@ std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
   return out;
 }
 
-// ACL categories: those the flags imply plus the row's own (or its group's),
-// in Redis's category order.
-std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
-  std::vector<std::string_view> own;
-  if (!spec.acl_categories.empty()) {
-    own = Words(spec.acl_categories);
-  } else if (IsContainer(spec)) {
-    // Containers carry only what their row says.
-  } else if (spec.group == "string") {
-    own = {"@string"};
-  } else if (spec.group == "generic") {
-    own = {"@keyspace"};
-  } else if (spec.group == "connection") {
-    own = {"@connection"};
-  } else if (spec.group == "transactions") {
-    own = {"@transaction"};
-  } else if (spec.group == "scripting") {
-    own = {"@scripting"};
-  }
-  auto has = [&](std::string_view category) {
-    return std::find(own.begin(), own.end(), category) != own.end();
-  };
-  const bool container = IsContainer(spec);
-  const bool admin = (spec.flags & kAdmin) || has("@admin");
-  static constexpr std::string_view kOrder[] = {
-      "@keyspace", "@read",      "@write",      "@string",      "@admin",    "@fast",
-      "@slow",     "@dangerous", "@connection", "@transaction", "@scripting"};
-  std::vector<std::string_view> out;
-  for (auto category : kOrder) {
-    bool on = has(category);
-    if (!container) {
-      if (category == "@read") on = on || (spec.flags & kReadonly);
-      if (category == "@write") on = on || (spec.flags & kWrite);
-      if (category == "@admin" || category == "@dangerous") on = on || admin;
-      if (category == "@fast") on = on || (spec.flags & kFast);
-      if (category == "@slow") on = on || !(spec.flags & kFast);
-    }
-    if (on) out.push_back(category);
-  }
-  return out;
-}
-
 std::vector<std::string_view> KeySpecFlags(const CommandSpec& spec) {
   if (!spec.key_flags.empty()) return Words(spec.key_flags);
   if (spec.flags & kWrite) return {"RW", "access", "update"};

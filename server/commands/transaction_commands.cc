@@ -47,6 +47,15 @@ void ExecuteAtomically(CommandContext& ctx, std::vector<QueuedCommand>& queued) 
     if (watch_failed) return;
     writer.ArrayHeader(queued.size());
     for (auto& command : queued) {
+      // An AUTH earlier in the queue may have changed the user since this
+      // command was accepted; Redis checks again here.
+      if (ctx.client.user != nullptr) {
+        const auto denial = acl::Check(*ctx.client.user, *command.spec, command.args.size());
+        if (denial != acl::Denial::kNone) {
+          writer.Error(acl::ChangedSinceQueuedError(denial));
+          continue;
+        }
+      }
       CommandContext inner{command.args, writer, ctx.client, ctx.server};
       RunCommand(*command.spec, inner);
     }

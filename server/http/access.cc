@@ -1,21 +1,17 @@
 #include "server/http/access.h"
 
-#include <openssl/crypto.h>
-
 #include <cctype>
+
+#include "server/acl.h"
 
 namespace tally::server::http {
 namespace {
 
-// Compares in time that depends only on the lengths, so a wrong token's
-// response time says nothing about how much of it was right.
-bool SameToken(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
-}
-
+// Every token is compared (acl::SameSecret: digests, constant time), so a
+// wrong token's response time says nothing about the tokens.
 bool AnyMatches(const std::vector<std::string>& tokens, std::string_view candidate) {
   bool found = false;
-  for (const auto& token : tokens) found |= SameToken(token, candidate);
+  for (const auto& token : tokens) found |= acl::SameSecret(token, candidate);
   return found;
 }
 

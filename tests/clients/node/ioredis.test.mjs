@@ -74,6 +74,34 @@ for (const protocol of [2, 3]) {
       }
     });
 
+    it("logs in as a named user from the URL; a read-only user gets NOPERM", async () => {
+      const server = await startServer({
+        password: PASSWORD, args: ["--user", "app:app-pw", "--user", "viewer:view-pw:readonly"],
+      });
+      try {
+        const app = new Redis(`redis://app:app-pw@${HOST}:${server.port}`, { protocol });
+        assert.equal(await app.incr("hits"), 1);
+        assert.equal(await app.call("ACL", "WHOAMI"), "app");
+        app.disconnect();
+
+        const viewer = new Redis(`redis://viewer:view-pw@${HOST}:${server.port}`, { protocol });
+        assert.equal(await viewer.get("hits"), "1");
+        await assert.rejects(viewer.incr("hits"), {
+          message: "NOPERM this user has no permissions to run the 'incr' command",
+        });
+        viewer.disconnect();
+
+        const wrong = oneShot(`redis://viewer:app-pw@${HOST}:${server.port}`, protocol);
+        const errors = [];
+        wrong.on("error", (err) => errors.push(err.message));
+        await wrong.connect().catch(() => {});
+        wrong.disconnect();
+        assert.deepEqual(errors, ["WRONGPASS invalid username-password pair or user is disabled."]);
+      } finally {
+        await server.stop();
+      }
+    });
+
     it("runs a 1,000-command pipeline in order", async () => {
       await withClient({ protocol, password: PASSWORD }, async (r) => {
         const pipeline = r.pipeline();

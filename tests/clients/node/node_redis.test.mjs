@@ -72,6 +72,37 @@ for (const RESP of [2, 3]) {
       }
     });
 
+    it("logs in as a named user from the URL; a read-only user gets NOPERM", async () => {
+      const server = await startServer({
+        password: PASSWORD, args: ["--user", "app:app-pw", "--user", "viewer:view-pw:readonly"],
+      });
+      try {
+        const app = await connect(`redis://app:app-pw@${HOST}:${server.port}`, RESP);
+        assert.equal(await app.incr("hits"), 1);
+        assert.equal(await app.sendCommand(["ACL", "WHOAMI"]), "app");
+        app.destroy();
+
+        const viewer = await connect(`redis://viewer:view-pw@${HOST}:${server.port}`, RESP);
+        assert.equal(await viewer.get("hits"), "1");
+        await assert.rejects(viewer.incr("hits"), {
+          message: "NOPERM this user has no permissions to run the 'incr' command",
+        });
+        viewer.destroy();
+
+        const wrong = createClient({
+          url: `redis://viewer:app-pw@${HOST}:${server.port}`, RESP,
+          socket: { reconnectStrategy: false },
+        });
+        wrong.on("error", () => {});
+        await assert.rejects(wrong.connect(), {
+          message: "WRONGPASS invalid username-password pair or user is disabled.",
+        });
+        if (wrong.isOpen) wrong.destroy();
+      } finally {
+        await server.stop();
+      }
+    });
+
     it("pipelines 1,000 commands", async () => {
       await withClient({ RESP, password: PASSWORD }, async (c) => {
         // node-redis writes commands issued in one tick as one pipeline.

@@ -70,11 +70,13 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export class TallyServer {
   // password: requirepass. tls: settings that go with tls-port, which is then
   // opened on a free port too, e.g. { "tls-cert-file": path, ... }.
-  // plain: false for a TLS-only server (port 0).
-  constructor({ password, tls, plain = true } = {}) {
+  // plain: false for a TLS-only server (port 0). args: more settings, e.g.
+  // ["--user", "alice:pw"].
+  constructor({ password, tls, plain = true, args = [] } = {}) {
     this.password = password;
     this.tls = tls;
     this.plain = plain;
+    this.extraArgs = args;
   }
 
   get url() {
@@ -106,6 +108,7 @@ export class TallyServer {
         args.push("--tls-port", String(this.tlsPort));
         for (const [name, value] of Object.entries(this.tls)) args.push(`--${name}`, value);
       }
+      args.push(...this.extraArgs);
       const log = openSync(this.logPath, "a");
       this.proc = spawn(serverBinary(), args, { stdio: ["ignore", log, log] });
       closeSync(log);
