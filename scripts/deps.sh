@@ -9,6 +9,7 @@ PACKAGES=(
   catch2 nlohmann-json3-dev libssl-dev openssl ca-certificates
   redis-server redis-tools python3 python3-redis python3-pytest
   curl chromium gnuplot-nox nutcracker
+  clang libclang-rt-14-dev  # libFuzzer and the TSan build (scripts/fuzz.sh, scripts/test.sh)
 )
 # Node.js runs the client suites (npm ci from committed lockfiles). Debian's
 # nodejs/npm packages are used only when no node is installed at all.

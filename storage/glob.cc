@@ -10,6 +10,18 @@ char Fold(char c, bool nocase) {
   return nocase ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : c;
 }
 
+// Redis's range bounds are plain (signed) chars passed to tolower() after
+// the swap. glibc's tolower() in the C locale maps -1 (EOF) to itself and
+// any other negative c to c + 256, so a range such as [\xba-\\] that holds
+// negative values reorders under nocase. Mirrors that without calling
+// tolower() on a negative value.
+int RedisRangeFold(int c, bool nocase) {
+  if (!nocase) return c;
+  if (c == -1) return c;
+  if (c < 0) return c + 256;
+  return std::tolower(c);
+}
+
 // Matches the single-byte token at pattern[p] (anything but '*') against c.
 // Returns whether it matched and stores the index just past the token in
 // *next. Mirrors the per-character cases of Redis's stringmatchlen(),
@@ -31,15 +43,18 @@ bool MatchToken(std::string_view pattern, size_t p, char c, bool nocase, size_t*
         }
         if (pattern[p] == '\\' && m - p >= 2) {
           ++p;
-          if (Fold(pattern[p], nocase) == Fold(c, nocase)) match = true;
+          if (pattern[p] == c) match = true;  // Redis compares escapes exactly, even nocase
         } else if (pattern[p] == ']') {
           break;
         } else if (m - p >= 3 && pattern[p + 1] == '-') {
-          // Redis compares plain (signed) chars here; keep its behaviour.
-          int start = static_cast<signed char>(Fold(pattern[p], nocase));
-          int end = static_cast<signed char>(Fold(pattern[p + 2], nocase));
-          int ch = static_cast<signed char>(Fold(c, nocase));
+          // Redis compares plain (signed) chars here, swapping reversed
+          // bounds before folding case; keep its behaviour.
+          int start = static_cast<signed char>(pattern[p]);
+          int end = static_cast<signed char>(pattern[p + 2]);
           if (start > end) std::swap(start, end);
+          start = RedisRangeFold(start, nocase);
+          end = RedisRangeFold(end, nocase);
+          const int ch = RedisRangeFold(static_cast<signed char>(c), nocase);
           if (ch >= start && ch <= end) match = true;
           p += 2;
         } else if (Fold(pattern[p], nocase) == Fold(c, nocase)) {

@@ -1561,7 +1561,6 @@ Status Keyspace::Keys(std::string_view pattern, std::vector<std::string>* keys) 
 Status Keyspace::Scan(uint64_t cursor, std::string_view pattern, int64_t count,
                       std::optional<KeyType> type, ScanResult* result) {
   *result = ScanResult();
-  if (pattern.empty()) pattern = "*";
   const int64_t now = NowMs();
   const std::string_view prefix = GlobLiteralPrefix(pattern);
   std::string start(prefix);

@@ -225,7 +225,8 @@ class Keyspace {
   // One SCAN step. `cursor` 0 starts an iteration; any other value must be a
   // cursor returned by an earlier step, which stays valid for
   // cursor_lifetime_ms and across restarts. Examines about `count` keys and
-  // returns those matching `pattern` (empty: all) and of type `type`
+  // returns those matching the glob `pattern` (an empty pattern matches only
+  // the empty key, as in Redis; "*" matches all) and of type `type`
   // (nullopt: any). Every key that exists for the whole iteration is
   // returned at least once. Unknown cursors give kInvalidCursor.
   Status Scan(uint64_t cursor, std::string_view pattern, int64_t count, std::optional<KeyType> type,

@@ -106,7 +106,7 @@ void Keys(CommandContext& ctx) {
 void Scan(CommandContext& ctx) {
   uint64_t cursor = 0;
   if (!ParseCursor(ctx.arg(1), &cursor)) return ctx.reply.Error("ERR invalid cursor");
-  std::string_view pattern;
+  std::string_view pattern = "*";
   int64_t count = 10;
   std::optional<storage::KeyType> type;
   for (size_t i = 2; i < ctx.argc();) {
@@ -117,8 +117,7 @@ void Scan(CommandContext& ctx) {
       if (count < 1) return ctx.reply.Error(kErrSyntax);
       i += 2;
     } else if (EqualsNoCase(opt, "match") && remaining >= 2) {
-      pattern = ctx.arg(i + 1);
-      if (pattern == "*") pattern = {};
+      pattern = ctx.arg(i + 1);  // "" matches only the empty key, as in Redis
       i += 2;
     } else if (EqualsNoCase(opt, "type") && remaining >= 2) {
       // Like Redis 7.0, an unknown type name simply matches nothing.

@@ -65,6 +65,18 @@ TEST_CASE("glob: nocase", "[glob]") {
   CHECK_FALSE(GlobMatch("HeLLo", "hello", false));
 }
 
+// Found by the glob fuzzer against a transcription of Redis's stringmatchlen:
+// Redis swaps reversed range bounds before folding case, folds bytes >= 0x80
+// as glibc's tolower() does for negative chars, and never folds an escaped
+// class member.
+TEST_CASE("glob: nocase follows Redis for high bytes and escapes in classes", "[glob]") {
+  CHECK_FALSE(GlobMatch("[\xba-\\]", "\xfc", true));
+  CHECK(GlobMatch("[\xba-\\]", "\xfc", false));
+  CHECK_FALSE(GlobMatch("[\\A]", "a", true));
+  CHECK(GlobMatch("[\\A]", "A", true));
+  CHECK(GlobMatch("[a]", "A", true));
+}
+
 TEST_CASE("glob: long nested star patterns do not backtrack exponentially", "[glob]") {
   // Redis's regression test (keyspace.tcl): forty stars against a long run of
   // 'a' that never matches. A naive recursive matcher takes ages here.

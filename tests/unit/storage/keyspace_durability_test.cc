@@ -305,7 +305,7 @@ TEST_CASE("the reaper deletes SCAN cursor states past their lifetime", "[keyspac
   uint64_t cursor = 0;
   for (int i = 0; i < 3; ++i) {
     ScanResult step;
-    REQUIRE_OK(ks->Scan(cursor, "", 2, std::nullopt, &step));
+    REQUIRE_OK(ks->Scan(cursor, "*", 2, std::nullopt, &step));
     cursor = step.next_cursor;
   }
   ks.Close();
@@ -314,7 +314,7 @@ TEST_CASE("the reaper deletes SCAN cursor states past their lifetime", "[keyspac
   ks.Advance(1000);
   ks.Open();
   ScanResult step;
-  CHECK(ks->Scan(cursor, "", 2, std::nullopt, &step).code() == Code::kInvalidCursor);
+  CHECK(ks->Scan(cursor, "*", 2, std::nullopt, &step).code() == Code::kInvalidCursor);
   // Give the reaper a few rounds at a time until the states are gone (bounded).
   size_t states = 3;
   for (int i = 0; i < 200 && states != 0; ++i) {

@@ -73,7 +73,7 @@ TEST_CASE("KEYS and SCAN handle binary keys with NUL and 0xff", "[keyspace][scan
   CHECK(ks.Keys("a\0*"s) == std::vector<std::string>{"a\0b"s});
   CHECK(ks.Keys("\0"s) == std::vector<std::string>{"\0"s});
 
-  const auto seen = ScanAll(ks, "", 2);
+  const auto seen = ScanAll(ks, "*", 2);
   CHECK(seen.size() == keys.size());
   for (const std::string& key : keys) CHECK(seen.count(key) == 1);
   CHECK(ScanAll(ks, "\xff*"s, 1).size() == 3);
@@ -87,7 +87,7 @@ TEST_CASE("a SCAN iteration returns every key once", "[keyspace][scan]") {
   for (int64_t count : {int64_t{-5}, int64_t{0}, int64_t{1}, int64_t{7}, int64_t{10}, int64_t{550},
                         int64_t{1'000'000'000'000}}) {
     INFO("COUNT " << count);
-    const auto all = ScanAll(ks, "", count);
+    const auto all = ScanAll(ks, "*", count);
     CHECK(all.size() == 550);
     CHECK(std::all_of(all.begin(), all.end(), [](const auto& entry) { return entry.second == 1; }));
   }
@@ -95,6 +95,17 @@ TEST_CASE("a SCAN iteration returns every key once", "[keyspace][scan]") {
   CHECK(ScanAll(ks, "*:0004?", 9).size() == 20);
   CHECK(ScanAll(ks, "*", 100, KeyType::kString).size() == 550);
   CHECK(ScanAll(ks, "*", 100, KeyType::kNone).empty());
+}
+
+// Found by the command-layer fuzzer: an empty MATCH pattern once meant "all".
+TEST_CASE("an empty pattern matches only the empty key, as in Redis", "[keyspace][scan]") {
+  TestKeyspace ks;
+  ks.Set("k", "v");
+  CHECK(ScanAll(ks, "", 10).empty());
+  CHECK(ks.Keys("").empty());
+  ks.Set("", "v");
+  CHECK(ScanAll(ks, "", 10) == std::map<std::string, int>{{"", 1}});
+  CHECK(ks.Keys("") == std::vector<std::string>{""});
 }
 
 TEST_CASE("SCAN COUNT is the number of keys examined", "[keyspace][scan]") {
@@ -108,7 +119,7 @@ TEST_CASE("SCAN COUNT is the number of keys examined", "[keyspace][scan]") {
   CHECK(result.keys.empty());  // k:00003..k:00005 examined, none matched.
 
   // The last step ends the iteration even when it used its whole COUNT.
-  REQUIRE_OK(ks->Scan(0, "", 10, std::nullopt, &result));
+  REQUIRE_OK(ks->Scan(0, "*", 10, std::nullopt, &result));
   CHECK(result.keys.size() == 10);
   CHECK(result.next_cursor == 0);
 }
@@ -119,11 +130,11 @@ TEST_CASE("SCAN cursors can be retried and outlive a pattern change", "[keyspace
   for (int i = 0; i < 6; ++i) ks.Set(Numbered("b:", i), "v");
 
   ScanResult first;
-  REQUIRE_OK(ks->Scan(0, "", 4, std::nullopt, &first));
+  REQUIRE_OK(ks->Scan(0, "*", 4, std::nullopt, &first));
   ScanResult second;
-  REQUIRE_OK(ks->Scan(first.next_cursor, "", 4, std::nullopt, &second));
+  REQUIRE_OK(ks->Scan(first.next_cursor, "*", 4, std::nullopt, &second));
   ScanResult retried;
-  REQUIRE_OK(ks->Scan(first.next_cursor, "", 4, std::nullopt, &retried));
+  REQUIRE_OK(ks->Scan(first.next_cursor, "*", 4, std::nullopt, &retried));
   CHECK(retried.keys == second.keys);
   CHECK(retried.keys == std::vector<std::string>{"a:00004", "a:00005", "b:00000", "b:00001"});
   CHECK(retried.next_cursor != second.next_cursor);  // each step gets a fresh id.
@@ -142,16 +153,16 @@ TEST_CASE("unknown and expired SCAN cursors are rejected", "[keyspace][scan]") {
   for (int i = 0; i < 5; ++i) ks.Set(Numbered("k:", i), "v");
 
   ScanResult result;
-  CHECK(ks->Scan(12345, "", 10, std::nullopt, &result).code() == Code::kInvalidCursor);
-  CHECK(ks->Scan(UINT64_MAX, "", 10, std::nullopt, &result).code() == Code::kInvalidCursor);
+  CHECK(ks->Scan(12345, "*", 10, std::nullopt, &result).code() == Code::kInvalidCursor);
+  CHECK(ks->Scan(UINT64_MAX, "*", 10, std::nullopt, &result).code() == Code::kInvalidCursor);
 
-  REQUIRE_OK(ks->Scan(0, "", 2, std::nullopt, &result));
+  REQUIRE_OK(ks->Scan(0, "*", 2, std::nullopt, &result));
   const uint64_t cursor = result.next_cursor;
   REQUIRE(cursor != 0);
   ks.Advance(999);
-  REQUIRE_OK(ks->Scan(cursor, "", 2, std::nullopt, &result));
+  REQUIRE_OK(ks->Scan(cursor, "*", 2, std::nullopt, &result));
   ks.Advance(1);
-  CHECK(ks->Scan(cursor, "", 2, std::nullopt, &result).code() == Code::kInvalidCursor);
+  CHECK(ks->Scan(cursor, "*", 2, std::nullopt, &result).code() == Code::kInvalidCursor);
 }
 
 // A writer adds and deletes other keys, interleaved in key order with the
@@ -177,7 +188,7 @@ TEST_CASE("SCAN returns every key present throughout, despite concurrent writes"
       if (!status.ok()) ++write_errors;
     }
   });
-  const auto seen = ScanAll(ks, "", 5);
+  const auto seen = ScanAll(ks, "*", 5);
   done = true;
   writer.join();
   CHECK(write_errors == 0);
