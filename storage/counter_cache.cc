@@ -68,6 +68,15 @@ void CounterCache::Put(std::string_view key, const StoredValue& value) {
   Store(shard, key, value);
 }
 
+void CounterCache::Update(std::string_view key, const StoredValue& value) {
+  if (capacity_bytes_ == 0) return;
+  if (value.raw.size() > kMaxValueBytes) return Erase(key);
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mutex);
+  ++shard.epoch;  // a reader's fill of the old value must fail either way.
+  if (shard.map.find(key) != shard.map.end()) Store(shard, key, value);
+}
+
 void CounterCache::Erase(std::string_view key) {
   if (capacity_bytes_ == 0) return;
   Shard& shard = ShardOf(key);

@@ -52,6 +52,9 @@ class CounterCache {
   // `key` now stores `value` in RocksDB (its write returned Ok). The caller
   // holds the key's lock.
   void Put(std::string_view key, const StoredValue& value);
+  // The same, but only replaces an entry that is cached already: bulk writes
+  // (MSET of many keys, a load) must not push hot counters out.
+  void Update(std::string_view key, const StoredValue& value);
   // `key` is gone from RocksDB, or its write failed or went around the cache.
   void Erase(std::string_view key);
   // Every key is gone (FLUSHDB).

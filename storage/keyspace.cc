@@ -53,8 +53,9 @@
 // for a key, either nothing or exactly what RocksDB stores for it:
 //  - every write goes through Mutation, which updates the cache with the
 //    values it wrote only after DB::Write returned Ok and while it still
-//    holds the keys' locks; a failed write (disk error) erases its keys
-//    instead, so a value that never reached RocksDB is never served;
+//    holds the keys' locks (a multi-key write only refreshes keys already
+//    cached); a failed write (disk error) erases its keys instead, so a value
+//    that never reached RocksDB is never served;
 //  - a transaction erases every key it wrote after its commit (success or
 //    not), under its locks; inside the body reads bypass the cache (they go
 //    through the transaction's batch); FLUSH clears the cache after its write;
@@ -482,9 +483,17 @@ class Mutation {
     // Still under the keys' locks (see "The counter cache" above).
     CounterCache& cache = *impl_->cache;
     if (counts_reset_ && status.ok()) cache.Clear();
+    // A write of one key caches it (the next INCR or GET of a counter is
+    // likely); a write of many (MSET, a bulk load) only refreshes the keys
+    // already cached, so it cannot push the hot counters out.
+    const bool single = written_.size() == 1;
     for (auto& [key, value] : written_) {
       if (status.ok() && value) {
-        cache.Put(key, *value);
+        if (single) {
+          cache.Put(key, *value);
+        } else {
+          cache.Update(key, *value);
+        }
       } else {
         cache.Erase(key);
       }

@@ -86,6 +86,38 @@ TEST_CASE("counter cache: a fill after a write to the shard is dropped", "[count
   CHECK(CachedInt(cache, "k") == 3);
 }
 
+TEST_CASE("counter cache: Update refreshes cached keys only", "[counter_cache]") {
+  CounterCache cache(1 << 20);
+  cache.Put("cached", MakeInt(1, 0));
+  cache.Update("cached", MakeInt(2, 0));
+  cache.Update("other", MakeInt(2, 0));
+  CHECK(CachedInt(cache, "cached") == 2);
+  CHECK_FALSE(Cached(cache, "other"));
+  // It still voids a reader's ticket: the value it read may be the old one.
+  StoredValue value;
+  uint64_t ticket = 0;
+  REQUIRE_FALSE(cache.Lookup("other", &value, &ticket));
+  cache.Update("other", MakeInt(3, 0));
+  cache.Fill("other", MakeInt(2, 0), ticket);
+  CHECK_FALSE(Cached(cache, "other"));
+}
+
+TEST_CASE("counter cache: a bulk MSET does not fill the cache", "[counter_cache]") {
+  TestKeyspace ks;
+  int64_t result = 0;
+  REQUIRE_OK(ks->IncrBy("hot", 1, &result));
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1000; ++i) keys.push_back("bulk:" + std::to_string(i));
+  std::vector<std::pair<std::string_view, std::string_view>> pairs;
+  for (const std::string& key : keys) pairs.emplace_back(key, "7");
+  pairs.emplace_back("hot", "5");
+  REQUIRE_OK(ks->MSet(pairs));
+  CHECK(ks->counter_cache_stats().entries == 1);  // only "hot", refreshed
+  CHECK(ks.Get("hot") == "5");
+  CHECK(ks.Get("bulk:999") == "7");  // a read fills it
+  CHECK(ks->counter_cache_stats().entries == 2);
+}
+
 TEST_CASE("counter cache: long values are not cached", "[counter_cache]") {
   CounterCache cache(1 << 20);
   cache.Put("k", MakeString("short", 0));
