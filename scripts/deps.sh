@@ -8,7 +8,7 @@ PACKAGES=(
   libboost-dev libboost-program-options-dev librocksdb-dev libspdlog-dev
   catch2 nlohmann-json3-dev libssl-dev
   redis-server redis-tools python3 python3-redis python3-pytest
-  curl chromium gnuplot-nox
+  curl chromium gnuplot-nox nutcracker
 )
 # Node.js runs the client suites (npm ci from committed lockfiles). Debian's
 # nodejs/npm packages are used only when no node is installed at all.

@@ -112,6 +112,11 @@ const std::vector<CommandSpec> kCommands = {
     {"memory", -2, 0, 0, 0, 0, "server", "A container for memory diagnostics commands", nullptr, "4.0.0", "", "@slow"},
     {"memory|usage", -3, kR, 2, 2, 1, "server", "Estimate the memory usage of a key", c::MemoryUsage, "4.0.0", "key [SAMPLES=count:integer]", "", "RO"},
     {"memory|help", 2, kLoading | kStale, 0, 0, 0, "server", "Show helpful text about the different subcommands", c::MemoryHelp, "4.0.0"},
+    {"slowlog", -2, 0, 0, 0, 0, "server", "A container for slow log commands", nullptr, "2.2.12", "", "@slow"},
+    {"slowlog|get", -2, kAdmin | kLoading | kStale, 0, 0, 0, "server", "Get the slow log's entries", c::SlowLogGet, "2.2.12", "[count:integer]"},
+    {"slowlog|len", 2, kAdmin | kLoading | kStale, 0, 0, 0, "server", "Get the slow log's length", c::SlowLogLen, "2.2.12"},
+    {"slowlog|reset", 2, kAdmin | kLoading | kStale, 0, 0, 0, "server", "Clear all entries from the slow log", c::SlowLogReset, "2.2.12"},
+    {"slowlog|help", 2, kLoading | kStale, 0, 0, 0, "server", "Show helpful text about the different subcommands", c::SlowLogHelp, "6.2.0"},
     // Scripting: Tally runs no scripts, so there is nothing to flush.
     {"function", -2, 0, 0, 0, 0, "scripting", "A container for function commands", nullptr, "7.0.0", "", "@slow"},
     {"function|flush", -2, kWrite | kNoScript, 0, 0, 0, "scripting", "Deleting all functions", c::FunctionFlush, "7.0.0", "[async(ASYNC|SYNC)]"},

@@ -1,8 +1,8 @@
 #include "server/config.h"
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "protocol/request_parser.h"
@@ -57,6 +57,18 @@ std::optional<int64_t> ParseMemory(std::string_view value) {
   return *number * mul;
 }
 
+// A number setting that Redis also has, with Redis's CONFIG SET errors.
+std::optional<std::string> SetRedisInt(std::string_view value, int64_t min, int64_t* out) {
+  auto parsed = ParseInt64(value);
+  if (!parsed) return "argument couldn't be parsed into an integer";
+  if (*parsed < min) {
+    return "argument must be between " + std::to_string(min) + " and " + std::to_string(INT64_MAX) +
+           " inclusive";
+  }
+  *out = *parsed;
+  return std::nullopt;
+}
+
 std::optional<std::string> SetDurability(Config& c, std::string_view v) {
   storage::Durability mode;
   if (!storage::ParseDurability(v, &mode)) return "argument must be always, everysec or none";
@@ -106,8 +118,8 @@ const std::vector<Setting> kSettings = {
        }
        return "argument must be one of debug, verbose, notice, warning, nothing";
      }},
-    {"logfile", "Log file; empty logs to standard error.", false, false,
-     [](const Config& c) { return c.logfile; },
+    {"logfile", "Log file; empty logs to standard output. SIGHUP reopens it (log rotation).", false,
+     false, [](const Config& c) { return c.logfile; },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
        c.logfile = std::string(v);
        return std::nullopt;
@@ -176,6 +188,30 @@ const std::vector<Setting> kSettings = {
        c.http_max_body_size = *bytes;
        return std::nullopt;
      }},
+    {"slowlog-log-slower-than",
+     "Log commands that run at least this many microseconds in the slow log; -1 logs none, 0 "
+     "logs every command.",
+     true, false, [](const Config& c) { return std::to_string(c.slowlog_log_slower_than); },
+     [](Config& c, std::string_view v) { return SetRedisInt(v, -1, &c.slowlog_log_slower_than); }},
+    {"slowlog-max-len", "How many entries the slow log keeps (the newest).", true, false,
+     [](const Config& c) { return std::to_string(c.slowlog_max_len); },
+     [](Config& c, std::string_view v) { return SetRedisInt(v, 0, &c.slowlog_max_len); }},
+    {"metrics-port",
+     "TCP port serving only Prometheus metrics (GET /metrics), without a token; 0 (default) "
+     "turns it off. /metrics is also served on http-port.",
+     false, false, [](const Config& c) { return std::to_string(c.metrics_port); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       int64_t port;
+       if (auto err = SetInt(v, 0, 65535, &port)) return err;
+       c.metrics_port = static_cast<int>(port);
+       return std::nullopt;
+     }},
+    {"metrics-bind", "Addresses for metrics-port (space separated); default: those of bind.", false,
+     false, [](const Config& c) { return c.metrics_bind.empty() ? c.bind : c.metrics_bind; },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       c.metrics_bind = std::string(v);
+       return std::nullopt;
+     }},
 };
 
 std::optional<std::string> ApplySetting(Config* config, std::string_view name,
@@ -189,10 +225,27 @@ std::optional<std::string> ApplySetting(Config* config, std::string_view name,
   return std::nullopt;
 }
 
+// The command line's own options, besides the settings (--help lists them
+// under "General").
+struct GeneralOption {
+  std::string_view flags;  // as --help shows them
+  std::string_view help;
+};
+const GeneralOption kGeneralOptions[] = {
+    {"-c, --config FILE",
+     "Read settings from FILE (one `name value` per line) before applying the flags; the "
+     "same as giving FILE as the first argument."},
+    {"-h, --help", "Show this manual and exit."},
+    {"-v, --version", "Show the version and the git commit it was built from, and exit."},
+    {"--print-config",
+     "Print a config file listing every setting with its default value (commented out) and "
+     "exit. The installed tally.conf is this output."},
+};
+
 po::options_description CommandLineOptions() {
   po::options_description desc("Settings (each also valid in a config file as `name value`)");
-  desc.add_options()("help,h", "Show this help and exit.")("version,v",
-                                                           "Show the version and exit.");
+  desc.add_options()("help,h", "")("version,v", "")("print-config", "")(
+      "config,c", po::value<std::string>(), "");
   for (const auto& s : kSettings) {
     desc.add_options()(std::string(s.name).c_str(), po::value<std::string>(),
                        std::string(s.help).c_str());
@@ -218,6 +271,9 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
   int number = 0;
   while (std::getline(in, line)) {
     ++number;
+    // Comments are skipped before the quotes are parsed, as redis-server does.
+    size_t first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#') continue;
     std::vector<std::string> words;
     if (!protocol::SplitInlineArgs(line, &words)) {
       return path + ":" + std::to_string(number) + ": unbalanced quotes";
@@ -230,7 +286,8 @@ std::optional<std::string> LoadConfigFile(const std::string& path, Config* confi
     std::string value = words[1];
     if (words.size() > 2) {
       if (!EqualsNoCase(words[0], "bind") && !EqualsNoCase(words[0], "http-bind") &&
-          !EqualsNoCase(words[0], "http-token") && !EqualsNoCase(words[0], "http-readonly-token")) {
+          !EqualsNoCase(words[0], "metrics-bind") && !EqualsNoCase(words[0], "http-token") &&
+          !EqualsNoCase(words[0], "http-readonly-token")) {
         return path + ":" + std::to_string(number) + ": setting '" + words[0] + "' takes one value";
       }
       for (size_t i = 2; i < words.size(); ++i) value += " " + words[i];
@@ -267,9 +324,18 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
     *action = CommandLineAction::kVersion;
     return std::nullopt;
   }
+  if (vm.count("print-config")) {
+    *action = CommandLineAction::kPrintConfig;
+    return std::nullopt;
+  }
+  if (vm.count("config") && vm.count("config-file")) {
+    return std::string("give the config file once: as the first argument or with --config");
+  }
   // The file first, then the flags on top of it, as redis-server does.
-  if (vm.count("config-file")) {
-    if (auto err = LoadConfigFile(vm["config-file"].as<std::string>(), config)) return err;
+  for (const char* option : {"config", "config-file"}) {
+    if (vm.count(option)) {
+      if (auto err = LoadConfigFile(vm[option].as<std::string>(), config)) return err;
+    }
   }
   for (const auto& s : kSettings) {
     std::string name(s.name);
@@ -280,12 +346,200 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
   return std::nullopt;
 }
 
+namespace {
+
+// --help and tally.conf list the settings by topic. A setting lands in the
+// first group whose names or name prefixes match it, and in "Other" when none
+// does, so a new setting is always listed.
+struct SettingGroup {
+  std::string_view title;
+  std::vector<std::string_view> prefixes;  // a name matches "x-" by prefix, others exactly
+};
+const std::vector<SettingGroup>& SettingGroups() {
+  static const std::vector<SettingGroup> groups = {
+      {"Network", {"bind", "port", "threads", "maxclients", "timeout", "tcp-"}},
+      {"Security", {"requirepass", "acl", "tls-"}},
+      {"Storage and durability", {"dir", "durability", "appendfsync", "rocksdb-"}},
+      {"Limits", {"proto-", "client-"}},
+      {"Logging and monitoring", {"loglevel", "logfile", "slowlog-", "latency-", "metrics-"}},
+      {"REST API (Upstash-compatible)", {"http-"}},
+      {"Other", {}},
+  };
+  return groups;
+}
+
+bool InGroup(const SettingGroup& group, std::string_view name) {
+  if (group.prefixes.empty()) return true;  // "Other"
+  for (std::string_view p : group.prefixes) {
+    if (p.ends_with('-') ? name.starts_with(p) : name == p) return true;
+  }
+  return false;
+}
+
+// The settings of the table in display order: by group, table order within.
+std::vector<std::pair<std::string_view, std::vector<const Setting*>>> GroupedSettings() {
+  std::vector<std::pair<std::string_view, std::vector<const Setting*>>> out;
+  std::vector<bool> placed(kSettings.size(), false);
+  for (const auto& group : SettingGroups()) {
+    std::vector<const Setting*> members;
+    for (size_t i = 0; i < kSettings.size(); ++i) {
+      if (!placed[i] && InGroup(group, kSettings[i].name)) {
+        placed[i] = true;
+        members.push_back(&kSettings[i]);
+      }
+    }
+    if (!members.empty()) out.emplace_back(group.title, std::move(members));
+  }
+  return out;
+}
+
+// Appends `text` word-wrapped to `width` columns, every line prefixed by `indent`.
+void AppendWrapped(std::string* out, std::string_view text, std::string_view indent,
+                   size_t width = 79) {
+  std::string line(indent);
+  bool line_empty = true;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view word = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (word.empty()) continue;
+    if (!line_empty && line.size() + 1 + word.size() > width) {
+      *out += line + "\n";
+      line = std::string(indent);
+      line_empty = true;
+    }
+    if (!line_empty) line += ' ';
+    line += word;
+    line_empty = false;
+  }
+  *out += line + "\n";
+}
+
+// A value as a config file line must spell it to read back the same
+// (protocol::SplitInlineArgs): bare when it is one plain word, else quoted.
+std::string ConfigQuote(const std::string& value) {
+  bool plain = !value.empty() && value[0] != '#';
+  for (char c : value) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '"' || c == '\'' || c == '\\') {
+      plain = false;
+    }
+  }
+  if (plain) return value;
+  std::string quoted = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string DefaultShown(const Setting& s) {
+  std::string value = s.get(Config{});
+  return value.empty() ? "empty" : value;
+}
+
+}  // namespace
+
 std::string HelpText() {
-  std::ostringstream out;
-  out << "Usage: tally-server [config-file] [--setting value ...]\n\n"
-         "Tally: a durable, Redis-compatible counter store on RocksDB.\n\n"
-      << CommandLineOptions();
-  return out.str();
+  std::string out =
+      "NAME\n"
+      "       tally-server - durable, Redis-compatible counter store on RocksDB\n"
+      "\n"
+      "SYNOPSIS\n"
+      "       tally-server [--config FILE | FILE] [--SETTING VALUE ...]\n"
+      "       tally-server --help | --version | --print-config\n"
+      "\n"
+      "DESCRIPTION\n";
+  AppendWrapped(&out,
+                "Tally serves counters (INCR, GET, KEYS, SCAN and what Redis clients send "
+                "around them) over Redis's protocol, RESP2 and RESP3, and optionally over the "
+                "Upstash REST API that @vercel/kv and @upstash/redis use. Every write is in "
+                "RocksDB's write-ahead log before its reply is sent (with durability always, "
+                "fsynced too), so an acknowledged write survives a crash or a restart.",
+                "       ");
+  out += "\n";
+  AppendWrapped(&out,
+                "It runs in the foreground, logs to standard output unless logfile is set, and "
+                "shuts down cleanly on SIGTERM, SIGINT or the SHUTDOWN command.",
+                "       ");
+  out += "\n";
+  AppendWrapped(&out,
+                "Every setting below is a flag (--port 6380) and a line of the config file "
+                "(port 6380); flags override the file. Settings marked [CONFIG SET] can be "
+                "changed while the server runs. An unknown setting or an invalid value stops "
+                "start-up with a message naming it.",
+                "       ");
+  out += "\nOPTIONS\n   General\n";
+  for (const auto& option : kGeneralOptions) {
+    out += "       " + std::string(option.flags) + "\n";
+    AppendWrapped(&out, option.help, "              ");
+  }
+  for (const auto& [title, settings] : GroupedSettings()) {
+    out += "\n   " + std::string(title) + "\n";
+    for (const Setting* s : settings) {
+      out += "       --" + std::string(s->name) + " VALUE\n";
+      std::string text(s->help);
+      text += " Default: " + DefaultShown(*s) + ".";
+      if (s->mutable_at_runtime) text += " [CONFIG SET]";
+      AppendWrapped(&out, text, "              ");
+    }
+  }
+  out +=
+      "\nFILES\n"
+      "       PREFIX/etc/tally/tally.conf\n"
+      "              The config file cmake --install puts there unless one exists:\n"
+      "              every setting with its default, commented out (--print-config).\n"
+      "       PREFIX/lib/systemd/system/tally.service\n"
+      "              The systemd unit: runs as user tally in /var/lib/tally, so the\n"
+      "              data is in /var/lib/tally/data.\n"
+      "       DIR (the dir setting, ./data by default)\n"
+      "              The RocksDB data directory; one server per directory.\n"
+      "       DIR/checkpoints/\n"
+      "              Online checkpoints taken by SAVE and BGSAVE, for backups.\n"
+      "\n"
+      "EXAMPLES\n"
+      "       tally-server\n"
+      "              Serve on 127.0.0.1:6379 with data in ./data.\n"
+      "       tally-server --port 6380 --dir /var/lib/tally --requirepass s3cret\n"
+      "              Another port, data directory and a password for AUTH.\n"
+      "       tally-server --config /etc/tally/tally.conf --loglevel verbose\n"
+      "              Settings from a file, one of them overridden by a flag.\n"
+      "       tally-server --http-port 8079 --http-token \"$(openssl rand -hex 32)\"\n"
+      "              Also serve the REST API for @vercel/kv and @upstash/redis apps.\n"
+      "       tally-server --print-config > tally.conf\n"
+      "              Start a config file from the defaults.\n"
+      "\n"
+      "SEE ALSO\n"
+      "       redis-cli(1), nutcracker(8); docs/configuration.md, docs/operations.md\n"
+      "       and docs/scaling.md in Tally's sources.\n";
+  return out;
+}
+
+std::string ExampleConfigText() {
+  std::string out =
+      "# Tally configuration file.\n"
+      "#\n"
+      "# Use it with `tally-server --config FILE` (or `tally-server FILE`). One\n"
+      "# setting per line, `name value`; `#` starts a comment; quote a value with\n"
+      "# spaces as redis-cli does: requirepass \"two words\". Flags on the command\n"
+      "# line override the file.\n"
+      "#\n"
+      "# Every setting is listed below with its default value, commented out:\n"
+      "# uncomment a line to change it. `tally-server --print-config` prints this\n"
+      "# file; `tally-server --help` and docs/configuration.md describe each setting.\n";
+  for (const auto& [title, settings] : GroupedSettings()) {
+    out += "\n################################ " + std::string(title) + "\n";
+    for (const Setting* s : settings) {
+      out += "\n";
+      std::string text(s->help);
+      if (s->mutable_at_runtime) text += " Can be changed with CONFIG SET.";
+      AppendWrapped(&out, text, "# ", 78);
+      out += "# " + std::string(s->name) + " " + ConfigQuote(s->get(Config{})) + "\n";
+    }
+  }
+  return out;
 }
 
 std::optional<std::string> LiveConfig::Set(std::string_view name, std::string_view value) {

@@ -19,7 +19,7 @@ struct Config {
   std::string dir = "./data";
   int threads = 0;  // 0: one I/O thread per core.
   std::string loglevel = "notice";
-  std::string logfile;  // empty: standard error.
+  std::string logfile;  // empty: standard output.
   std::string requirepass;
   int64_t proto_max_bulk_len = 512LL * 1024 * 1024;
   // always: reply only after the write is fsynced (group commit);
@@ -35,6 +35,15 @@ struct Config {
   std::string http_token;           // comma/space separated; empty: requirepass
   std::string http_readonly_token;  // tokens that may only read
   int64_t http_max_body_size = 10LL * 1024 * 1024;
+  // The slow log: commands that run at least this many microseconds
+  // (negative: none), keeping the newest slowlog_max_len.
+  int64_t slowlog_log_slower_than = 10000;
+  int64_t slowlog_max_len = 128;
+  // Prometheus metrics on their own listener, off while metrics_port is 0
+  // (GET /metrics on the REST port works regardless). An empty metrics_bind
+  // means the RESP bind addresses.
+  int metrics_port = 0;
+  std::string metrics_bind;
   std::string config_file;  // where the settings were loaded from, if anywhere.
 };
 
@@ -53,10 +62,11 @@ const std::vector<Setting>& AllSettings();
 const Setting* FindSetting(std::string_view name);  // any case
 
 // Result of reading the command line.
-enum class CommandLineAction { kRun, kHelp, kVersion };
+enum class CommandLineAction { kRun, kHelp, kVersion, kPrintConfig };
 
-// Reads `tally-server [config-file] [--name value ...]`: the file first, then
-// the flags on top. Returns an error message naming the offending setting.
+// Reads `tally-server [config-file | --config config-file] [--name value ...]`:
+// the file first, then the flags on top. Returns an error message naming the
+// offending setting.
 std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, Config* config,
                                             CommandLineAction* action);
 
@@ -64,8 +74,16 @@ std::optional<std::string> ParseCommandLine(int argc, const char* const* argv, C
 // comments, quoting as in redis-cli.
 std::optional<std::string> LoadConfigFile(const std::string& path, Config* config);
 
-// The --help text, generated from the settings table.
+// The --help text, a manual page (NAME, SYNOPSIS, DESCRIPTION, OPTIONS by
+// group, FILES, EXAMPLES) generated from the settings table, so every setting
+// is in it with its default.
 std::string HelpText();
+
+// The example config file (--print-config; installed as tally.conf): every
+// setting of the table, with its help as a comment and its default value on a
+// commented-out `name value` line. Uncommenting every line yields a file that
+// LoadConfigFile accepts and that sets every setting to its default.
+std::string ExampleConfigText();
 
 // A Config shared by all threads: CONFIG SET changes it while the server runs.
 class LiveConfig {

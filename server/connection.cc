@@ -95,6 +95,7 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
     return Close();
   }
   input_end_ += bytes;
+  server_.stats.net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
   ProcessInput();
 }
 
@@ -156,7 +157,8 @@ void Connection::Write() {
   writing_ = true;
   boost::asio::async_write(
       socket_, boost::asio::buffer(output_),
-      [self = shared_from_this()](const boost::system::error_code& error, size_t) {
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->server_.stats.net_output_bytes.fetch_add(bytes, std::memory_order_relaxed);
         self->writing_ = false;
         self->output_.clear();
         // Give back the memory of an unusually large reply batch.

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cctype>
+#include <chrono>
 #include <exception>
 #include <optional>
 
@@ -42,9 +43,11 @@ std::string ArityError(const CommandSpec& spec) {
 
 // A command refused before it runs. Inside MULTI the refusal also dooms the
 // transaction, and a refused EXEC discards it at once, as Redis's
-// rejectCommand does.
-void Reject(ClientState& client, protocol::ReplyWriter& reply, const CommandSpec* spec,
-            std::string_view error) {
+// rejectCommand does. A known command counts the refusal in its
+// rejected_calls (an unknown command or subcommand has nothing to count in).
+void Reject(ClientState& client, protocol::ReplyWriter& reply, ServerContext& server,
+            const CommandSpec* spec, std::string_view error) {
+  if (spec != nullptr) server.command_stats.RecordRejected(*spec);
   if (!client.transaction.active) return reply.Error(error);
   if (spec != nullptr && spec->handler == commands::Exec) {
     commands::DiscardTransaction(client);
@@ -66,23 +69,26 @@ void TouchWatchedKeys(const CommandSpec& spec, const CommandContext& ctx) {
 void DispatchCommand(std::vector<std::string>& args, ClientState& client,
                      protocol::ReplyWriter& reply, ServerContext& server) {
   const CommandSpec* spec = FindCommand(args[0]);
-  if (spec == nullptr) return Reject(client, reply, nullptr, UnknownCommandError(args));
-  if (!ArityMatches(*spec, args.size())) return Reject(client, reply, spec, ArityError(*spec));
+  if (spec == nullptr) return Reject(client, reply, server, nullptr, UnknownCommandError(args));
+  if (!ArityMatches(*spec, args.size())) {
+    return Reject(client, reply, server, spec, ArityError(*spec));
+  }
   if (args.size() >= 2 && HasSubcommands(*spec)) {
     const CommandSpec* sub = FindSubcommand(*spec, args[1]);
     if (sub == nullptr) {
-      return Reject(client, reply, spec, UnknownSubcommandError(*spec, args[1]));
+      return Reject(client, reply, server, nullptr, UnknownSubcommandError(*spec, args[1]));
     }
-    if (!ArityMatches(*sub, args.size())) return Reject(client, reply, sub, ArityError(*sub));
+    if (!ArityMatches(*sub, args.size()))
+      return Reject(client, reply, server, sub, ArityError(*sub));
     spec = sub;
   }
   client.record->last_command.store(spec, std::memory_order_relaxed);
   if (!client.authenticated && !(spec->flags & kNoAuth)) {
-    return Reject(client, reply, spec, "NOAUTH Authentication required.");
+    return Reject(client, reply, server, spec, "NOAUTH Authentication required.");
   }
   if (client.transaction.active && !(spec->flags & kNotQueued)) {
     if (spec->flags & kNoMulti) {
-      return Reject(client, reply, spec, "ERR Command not allowed inside a transaction");
+      return Reject(client, reply, server, spec, "ERR Command not allowed inside a transaction");
     }
     client.transaction.queued.push_back({spec, std::move(args)});
     client.record->multi_queued.store(static_cast<int>(client.transaction.queued.size()),
@@ -101,7 +107,9 @@ void DispatchCommand(std::vector<std::string>& args, ClientState& client,
 
 void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
   if ((spec.flags & kWrite) && !ctx.server.watches.empty()) TouchWatchedKeys(spec, ctx);
-  ctx.server.stats.commands_processed.fetch_add(1, std::memory_order_relaxed);
+  const std::string& out = *ctx.reply.buffer();
+  const size_t reply_start = out.size();
+  const auto started = std::chrono::steady_clock::now();
   try {
     spec.handler(ctx);
   } catch (const std::exception& e) {
@@ -109,6 +117,18 @@ void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
     // this connection) down; report it like Redis reports internal errors.
     spdlog::error("command '{}' failed: {}", spec.name, e.what());
     ctx.reply.Error(std::string("ERR internal error: ") + e.what());
+  }
+  const auto ns = static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - started)
+                                            .count());
+  // Redis's failed_calls: the command ran and replied with an error (EXEC's
+  // array of replies is not one; its queued commands count their own).
+  const bool failed =
+      out.size() > reply_start && (out[reply_start] == '-' || out[reply_start] == '!');
+  ctx.server.command_stats.RecordCall(spec, ns, failed);
+  const auto us = static_cast<int64_t>(ns / 1000);
+  if (ctx.server.slowlog.IsSlow(us) && !(spec.flags & kSkipSlowlog)) {
+    ctx.server.slowlog.Add(spec, ctx.args, us, ctx.client.record.get());
   }
 }
 

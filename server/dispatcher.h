@@ -22,8 +22,9 @@ void Dispatch(std::vector<std::string>& args, ClientState& client, protocol::Rep
               ServerContext& server);
 
 // Runs a command that has passed every check: marks keys that others WATCH
-// dirty (before the write, so EXEC's check cannot miss it), counts it for
-// INFO and calls the handler. The caller holds an InFlightCommands::Scope
+// dirty (before the write, so EXEC's check cannot miss it), calls the
+// handler, and records the call in the command statistics and, if it was
+// slow, in the slow log. The caller holds an InFlightCommands::Scope
 // when the command touches keys (Dispatch does; EXEC for its queue).
 void RunCommand(const CommandSpec& spec, CommandContext& ctx);
 

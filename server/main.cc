@@ -34,6 +34,10 @@ int main(int argc, char** argv) {
     std::fputs(server::HelpText().c_str(), stdout);
     return 0;
   }
+  if (action == server::CommandLineAction::kPrintConfig) {
+    std::fputs(server::ExampleConfigText().c_str(), stdout);
+    return 0;
+  }
   if (action == server::CommandLineAction::kVersion) {
     std::printf("tally-server %s (git %s)\n", TALLY_VERSION, TALLY_GIT_SHA);
     return 0;

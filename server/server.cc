@@ -7,6 +7,7 @@
 #include "server/connection.h"
 #include "server/http/http_front_end.h"
 #include "server/listener.h"
+#include "server/logging.h"
 
 namespace tally::server {
 
@@ -29,7 +30,7 @@ Server::Server(const Config& config, LiveConfig& live_config, storage::Keyspace&
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     work_guards_.push_back(asio::make_work_guard(*contexts_.back()));
   }
-  signals_ = std::make_unique<asio::signal_set>(*contexts_[0], SIGINT, SIGTERM);
+  signals_ = std::make_unique<asio::signal_set>(*contexts_[0], SIGINT, SIGTERM, SIGHUP);
   context_.request_shutdown = [this] { RequestShutdown(); };
 }
 
@@ -56,6 +57,13 @@ std::optional<std::string> Server::Listen() {
     for (auto& context : contexts_) contexts.push_back(context.get());
     http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts));
     if (auto err = http_->Listen()) return err;
+  }
+  if (config_.metrics_port != 0) {
+    std::vector<asio::io_context*> contexts;
+    for (auto& context : contexts_) contexts.push_back(context.get());
+    metrics_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts),
+                                                    http::HttpFrontEnd::Role::kMetricsOnly);
+    if (auto err = metrics_->Listen()) return err;
   }
   return std::nullopt;
 }
@@ -85,14 +93,25 @@ void Server::Accept(tcp::acceptor& acceptor) {
       });
 }
 
-void Server::Run() {
+void Server::WaitForSignal() {
   signals_->async_wait([this](const boost::system::error_code& ec, int signal) {
     if (ec) return;
+    if (signal == SIGHUP) {
+      // Log rotation: the file was moved away; continue at its path.
+      if (auto err = ReopenLogFile()) spdlog::error("SIGHUP: {}", *err);
+      spdlog::info("Received SIGHUP, reopened the log file");
+      return WaitForSignal();
+    }
     spdlog::warn("Received {}, scheduling shutdown...", signal == SIGINT ? "SIGINT" : "SIGTERM");
     RequestShutdown();
   });
+}
+
+void Server::Run() {
+  WaitForSignal();
   for (auto& acceptor : acceptors_) Accept(*acceptor);
   if (http_) http_->Start();
+  if (metrics_) metrics_->Start();
 
   std::vector<std::thread> threads;
   for (size_t i = 1; i < contexts_.size(); ++i) {
@@ -113,6 +132,7 @@ void Server::StopEverything() {
   for (auto& acceptor : acceptors_) acceptor->close(ignored);
   signals_->cancel(ignored);
   if (http_) http_->Stop();
+  if (metrics_) metrics_->Stop();
   {
     std::lock_guard lock(connections_mu_);
     for (auto& weak : connections_) {

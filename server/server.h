@@ -1,6 +1,6 @@
 // The RESP server: one io_context per I/O thread, an acceptor that spreads
-// new connections over them round-robin, and orderly shutdown on SIGINT,
-// SIGTERM or SHUTDOWN.
+// new connections over them round-robin, orderly shutdown on SIGINT,
+// SIGTERM or SHUTDOWN, and the log file reopened on SIGHUP.
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
@@ -43,6 +43,8 @@ class Server {
 
  private:
   void Accept(boost::asio::ip::tcp::acceptor& acceptor);
+  // Handles the next SIGINT/SIGTERM (shutdown) or SIGHUP (reopen the log).
+  void WaitForSignal();
   void StopEverything();
 
   Config config_;
@@ -52,7 +54,8 @@ class Server {
   std::vector<WorkGuard> work_guards_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::unique_ptr<boost::asio::signal_set> signals_;
-  std::unique_ptr<http::HttpFrontEnd> http_;  // the REST API, when http-port is set
+  std::unique_ptr<http::HttpFrontEnd> http_;     // the REST API, when http-port is set
+  std::unique_ptr<http::HttpFrontEnd> metrics_;  // GET /metrics only, when metrics-port is set
   size_t next_context_ = 0;
 
   std::mutex connections_mu_;

@@ -9,20 +9,24 @@
 #include <functional>
 
 #include "server/client_registry.h"
+#include "server/command_stats.h"
 #include "server/config.h"
 #include "server/in_flight_commands.h"
 #include "server/ops_meter.h"
+#include "server/slowlog.h"
 #include "server/watch_registry.h"
 #include "storage/keyspace.h"
 
 namespace tally::server {
 
 struct ServerStats {
-  std::atomic<uint64_t> commands_processed{0};
   std::atomic<uint64_t> connections_received{0};
   std::atomic<int64_t> connected_clients{0};
   std::atomic<uint64_t> keyspace_hits{0};
   std::atomic<uint64_t> keyspace_misses{0};
+  // Bytes read from and written to client sockets (RESP and HTTP).
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
   OpsMeter ops_meter;  // instantaneous_ops_per_sec
   // Unix seconds when the server started: LASTSAVE until the first
   // checkpoint (SAVE/BGSAVE).
@@ -32,11 +36,16 @@ struct ServerStats {
 };
 
 struct ServerContext {
-  ServerContext(storage::Keyspace& ks, LiveConfig& cfg) : keyspace(ks), config(cfg) {}
+  ServerContext(storage::Keyspace& ks, LiveConfig& cfg) : keyspace(ks), config(cfg) {
+    const Config snapshot = cfg.Snapshot();
+    slowlog.Configure(snapshot.slowlog_log_slower_than, snapshot.slowlog_max_len);
+  }
 
   storage::Keyspace& keyspace;
   LiveConfig& config;
   ServerStats stats;
+  CommandStats command_stats;  // per command: calls, latency, rejected, failed
+  SlowLog slowlog;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::atomic<uint64_t> next_client_id{1};
   ClientRegistry clients;      // CLIENT LIST / KILL

@@ -103,6 +103,20 @@ struct CheckpointInfo {
   std::string last_path;          // directory of the last successful one.
 };
 
+// RocksDB's own figures, for monitoring (the Prometheus exposition).
+struct StorageStats {
+  uint64_t memtable_bytes = 0;            // active and immutable memtables
+  uint64_t sst_bytes = 0;                 // all SST files, including obsolete ones not yet deleted
+  uint64_t pending_compaction_bytes = 0;  // RocksDB's estimate of what compaction must rewrite
+  uint64_t compactions_pending = 0;       // column families waiting for a compaction
+  uint64_t running_compactions = 0;
+  uint64_t running_flushes = 0;
+  uint64_t block_cache_hits = 0;  // lookups in the block cache since Open
+  uint64_t block_cache_misses = 0;
+  uint64_t block_cache_usage_bytes = 0;
+  uint64_t block_cache_capacity_bytes = 0;
+};
+
 enum class SetCondition { kAlways, kIfMissing /* NX */, kIfExists /* XX */ };
 // EXPIRE's NX/XX/GT/LT options. Every option that is set must hold, as in
 // Redis 7: NX, the key has no expiry; XX, it has one; GT/LT, the new time is
@@ -290,6 +304,10 @@ class Keyspace {
 
   // The counter cache's size and hit counts (for INFO and tests).
   CounterCacheStats counter_cache_stats() const;
+
+  // RocksDB's figures (summed over the column families). Cheap enough to
+  // call on every metrics scrape; never blocks writers.
+  StorageStats Stats() const;
 
   // The WAL syncer for OpenOptions::durability. In kAlways mode a reply that
   // may reflect writes is held until

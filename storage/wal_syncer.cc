@@ -68,12 +68,14 @@ bool WalSyncer::SyncNow(uint64_t* covered) {
   // Read the sequence first: everything up to it is already in the WAL file,
   // so the sync below makes all of it durable.
   uint64_t target = db_->GetLatestSequenceNumber();
-  if (target <= DurableSequence()) {
+  const uint64_t before = DurableSequence();
+  if (target <= before) {
     *covered = DurableSequence();
     return true;
   }
   // After a failure nothing counts as synced until MarkRecovered.
   if (failed_.load(std::memory_order_acquire)) return false;
+  const auto started = std::chrono::steady_clock::now();
   rocksdb::Status status = db_->SyncWAL();
   if (!status.ok()) {
     failures_.fetch_add(1, std::memory_order_relaxed);
@@ -82,6 +84,10 @@ bool WalSyncer::SyncNow(uint64_t* covered) {
     if (on_failure_) on_failure_(status.ToString());
     return false;
   }
+  sync_ns_.Record(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                            std::chrono::steady_clock::now() - started)
+                                            .count()));
+  batch_sizes_.Record(target - before);
   syncs_.fetch_add(1, std::memory_order_relaxed);
   durable_.store(target, std::memory_order_release);
   *covered = target;

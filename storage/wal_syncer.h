@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "storage/histogram.h"
+
 namespace rocksdb {
 class DB;
 }
@@ -83,6 +85,10 @@ class WalSyncer {
   uint64_t sync_count() const { return syncs_.load(std::memory_order_relaxed); }
   // Number of failed syncs so far.
   uint64_t failure_count() const { return failures_.load(std::memory_order_relaxed); }
+  // Per successful sync: how many writes (RocksDB sequence numbers) it made
+  // durable, the group commit's batch size; and how long it took, in ns.
+  storage::HistogramSnapshot batch_sizes() const { return batch_sizes_.Snapshot(); }
+  storage::HistogramSnapshot sync_durations_ns() const { return sync_ns_.Snapshot(); }
 
  private:
   struct Waiter {
@@ -101,6 +107,8 @@ class WalSyncer {
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> syncs_{0};
   std::atomic<uint64_t> failures_{0};
+  Histogram batch_sizes_;
+  Histogram sync_ns_;
 
   std::mutex mu_;
   std::condition_variable wake_;

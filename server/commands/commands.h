@@ -102,6 +102,12 @@ void Info(CommandContext& ctx);
 void Save(CommandContext& ctx);
 void BgSave(CommandContext& ctx);
 
+// slowlog_commands.cc
+void SlowLogGet(CommandContext& ctx);
+void SlowLogLen(CommandContext& ctx);
+void SlowLogReset(CommandContext& ctx);
+void SlowLogHelp(CommandContext& ctx);
+
 // server_commands.cc
 void Shutdown(CommandContext& ctx);
 void ConfigGet(CommandContext& ctx);

@@ -14,6 +14,7 @@
 #include <random>
 #include <thread>
 
+#include "server/command_table.h"
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
 #include "server/redis_version.h"
@@ -178,11 +179,13 @@ std::string PersistenceSection(CommandContext& ctx, const Config&) {
 std::string StatsSection(CommandContext& ctx, const Config&) {
   Section s("Stats");
   auto& stats = ctx.server.stats;
-  const uint64_t processed = stats.commands_processed.load();
+  const uint64_t processed = ctx.server.command_stats.TotalCalls();
   s.Add("total_connections_received", static_cast<int64_t>(stats.connections_received.load()));
   s.Add("total_commands_processed", static_cast<int64_t>(processed));
   s.Add("instantaneous_ops_per_sec",
         stats.ops_meter.Observe(std::chrono::steady_clock::now(), processed));
+  s.Add("total_net_input_bytes", static_cast<int64_t>(stats.net_input_bytes.load()));
+  s.Add("total_net_output_bytes", static_cast<int64_t>(stats.net_output_bytes.load()));
   s.Add("evicted_keys", 0);
   s.Add("keyspace_hits", static_cast<int64_t>(stats.keyspace_hits.load()));
   s.Add("keyspace_misses", static_cast<int64_t>(stats.keyspace_misses.load()));
@@ -220,6 +223,42 @@ std::string CpuSection(CommandContext&, const Config&) {
 
 std::string ModulesSection(CommandContext&, const Config&) { return Section("Modules").Take(); }
 
+// One line per command that was called, rejected or failed since the start
+// or CONFIG RESETSTAT, exactly as Redis 7 prints it.
+std::string CommandStatsSection(CommandContext& ctx, const Config&) {
+  Section s("Commandstats");
+  for (const auto& totals : ctx.server.command_stats.Collect()) {
+    const uint64_t calls = totals.calls();
+    const uint64_t usec = totals.latency_ns.sum / 1000;
+    char line[256];
+    std::snprintf(line, sizeof(line),
+                  "calls=%llu,usec=%llu,usec_per_call=%.2f,rejected_calls=%llu,failed_calls=%llu",
+                  static_cast<unsigned long long>(calls), static_cast<unsigned long long>(usec),
+                  calls == 0 ? 0.0 : static_cast<double>(usec) / static_cast<double>(calls),
+                  static_cast<unsigned long long>(totals.rejected),
+                  static_cast<unsigned long long>(totals.failed));
+    s.Add("cmdstat_" + std::string(totals.spec->name), line);
+  }
+  return s.Take();
+}
+
+// The 50th, 99th and 99.9th percentile latencies of every command that ran,
+// in microseconds, from its histogram (Redis's default
+// latency-tracking-info-percentiles, in Redis's format).
+std::string LatencyStatsSection(CommandContext& ctx, const Config&) {
+  Section s("Latencystats");
+  for (const auto& totals : ctx.server.command_stats.Collect()) {
+    if (totals.calls() == 0) continue;
+    char line[160];
+    std::snprintf(line, sizeof(line), "p50=%.3f,p99=%.3f,p99.9=%.3f",
+                  static_cast<double>(totals.latency_ns.ValueAtPercentile(50)) / 1000.0,
+                  static_cast<double>(totals.latency_ns.ValueAtPercentile(99)) / 1000.0,
+                  static_cast<double>(totals.latency_ns.ValueAtPercentile(99.9)) / 1000.0);
+    s.Add("latency_percentiles_usec_" + std::string(totals.spec->name), line);
+  }
+  return s.Take();
+}
+
 std::string ClusterSection(CommandContext&, const Config&) {
   Section s("Cluster");
   s.Add("cluster_enabled", 0);
@@ -253,30 +292,41 @@ std::string TallySection(CommandContext& ctx, const Config& config) {
 struct SectionDef {
   std::string_view name;
   std::string (*build)(CommandContext&, const Config&);
+  bool in_default = true;  // else only when named, or with "all"/"everything"
 };
 // Output order, as Redis prints its sections.
 constexpr SectionDef kSections[] = {
-    {"server", ServerSection},   {"clients", ClientsSection},
-    {"memory", MemorySection},   {"persistence", PersistenceSection},
-    {"stats", StatsSection},     {"replication", ReplicationSection},
-    {"cpu", CpuSection},         {"modules", ModulesSection},
-    {"cluster", ClusterSection}, {"keyspace", KeyspaceSection},
+    {"server", ServerSection},
+    {"clients", ClientsSection},
+    {"memory", MemorySection},
+    {"persistence", PersistenceSection},
+    {"stats", StatsSection},
+    {"replication", ReplicationSection},
+    {"cpu", CpuSection},
+    {"modules", ModulesSection},
+    {"commandstats", CommandStatsSection, false},
+    {"latencystats", LatencyStatsSection, false},
+    {"cluster", ClusterSection},
+    {"keyspace", KeyspaceSection},
     {"tally", TallySection},
 };
 
 }  // namespace
 
-// INFO [section [section ...]]: "default", "all" and "everything" select every
-// section; unknown names select nothing (an empty reply, as in Redis).
+// INFO [section [section ...]]: no argument and "default" select the
+// default sections, "all" and "everything" every section (commandstats and
+// latencystats too); unknown names select nothing (an empty reply, as in
+// Redis).
 void Info(CommandContext& ctx) {
   std::array<bool, std::size(kSections)> wanted{};
-  if (ctx.argc() == 1) wanted.fill(true);
+  auto select_default = [&] {
+    for (size_t j = 0; j < std::size(kSections); ++j) wanted[j] |= kSections[j].in_default;
+  };
+  if (ctx.argc() == 1) select_default();
   for (size_t i = 1; i < ctx.argc(); ++i) {
     std::string_view name = ctx.arg(i);
-    if (EqualsNoCase(name, "default") || EqualsNoCase(name, "all") ||
-        EqualsNoCase(name, "everything")) {
-      wanted.fill(true);
-    }
+    if (EqualsNoCase(name, "default")) select_default();
+    if (EqualsNoCase(name, "all") || EqualsNoCase(name, "everything")) wanted.fill(true);
     for (size_t j = 0; j < std::size(kSections); ++j) {
       if (EqualsNoCase(name, kSections[j].name)) wanted[j] = true;
     }

@@ -105,16 +105,22 @@ void ConfigSet(CommandContext& ctx) {
     if (auto err = ctx.server.config.Set(name, value)) return ctx.reply.Error(*err);
   }
   // Settings that act on running components take effect here.
-  ApplyLogLevel(ctx.server.config.Snapshot().loglevel);
+  const server::Config updated = ctx.server.config.Snapshot();
+  ApplyLogLevel(updated.loglevel);
+  ctx.server.slowlog.Configure(updated.slowlog_log_slower_than, updated.slowlog_max_len);
   ctx.reply.Ok();
 }
 
+// CONFIG RESETSTAT: what Redis resets (INFO stats, commandstats and
+// latencystats); the slow log stays, as in Redis.
 void ConfigResetStat(CommandContext& ctx) {
   auto& stats = ctx.server.stats;
-  stats.commands_processed = 0;
+  ctx.server.command_stats.Reset();
   stats.connections_received = 0;
   stats.keyspace_hits = 0;
   stats.keyspace_misses = 0;
+  stats.net_input_bytes = 0;
+  stats.net_output_bytes = 0;
   ctx.reply.Ok();
 }
 

@@ -14,27 +14,31 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 HttpFrontEnd::HttpFrontEnd(const Config& config, ServerContext& server,
-                           std::vector<asio::io_context*> contexts)
-    : config_(config), server_(server), contexts_(std::move(contexts)) {}
+                           std::vector<asio::io_context*> contexts, Role role)
+    : config_(config), server_(server), contexts_(std::move(contexts)), role_(role) {}
 
 HttpFrontEnd::~HttpFrontEnd() = default;
 
 std::optional<std::string> HttpFrontEnd::Listen() {
-  const std::string& bind = config_.http_bind.empty() ? config_.bind : config_.http_bind;
+  const bool metrics = role_ == Role::kMetricsOnly;
+  const std::string& own_bind = metrics ? config_.metrics_bind : config_.http_bind;
+  const std::string& bind = own_bind.empty() ? config_.bind : own_bind;
+  const std::string setting = metrics ? "metrics-bind" : "http-bind";
+  const int port = metrics ? config_.metrics_port : config_.http_port;
   std::vector<tcp::endpoint> endpoints;
   std::istringstream addresses(bind);
   std::string address;
   while (addresses >> address) {
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(address, ec);
-    if (ec) return "invalid http-bind address '" + address + "'";
+    if (ec) return "invalid " + setting + " address '" + address + "'";
     if (!ip.is_loopback()) loopback_only_ = false;
-    endpoints.emplace_back(ip, static_cast<unsigned short>(config_.http_port));
+    endpoints.emplace_back(ip, static_cast<unsigned short>(port));
   }
-  if (endpoints.empty()) return "no http-bind address configured";
+  if (endpoints.empty()) return "no " + setting + " address configured";
   // Tokens may also be set later with CONFIG SET, but a REST API reachable
   // from other machines must never start open, not even for a moment.
-  if (!loopback_only_ && HttpTokens::FromConfig(config_).open()) {
+  if (!metrics && !loopback_only_ && HttpTokens::FromConfig(config_).open()) {
     return "refusing to serve the REST API on " + bind +
            " without a token: set http-token (or requirepass), or bind it to a loopback "
            "address with http-bind 127.0.0.1";
@@ -48,7 +52,11 @@ std::optional<std::string> HttpFrontEnd::Listen() {
     }
     acceptors_.push_back(std::move(acceptor));
   }
-  spdlog::info("REST API (Upstash-compatible) on {} port {}", bind, config_.http_port);
+  if (metrics) {
+    spdlog::info("Prometheus metrics on {} port {} (GET /metrics)", bind, port);
+  } else {
+    spdlog::info("REST API (Upstash-compatible) on {} port {}", bind, port);
+  }
   return std::nullopt;
 }
 
@@ -65,7 +73,8 @@ void HttpFrontEnd::Accept(tcp::acceptor& acceptor) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("HTTP accept failed: {}", ec.message());
         } else if (!stopping_) {
-          auto session = std::make_shared<HttpSession>(std::move(socket), server_, loopback_only_);
+          auto session = std::make_shared<HttpSession>(std::move(socket), server_, loopback_only_,
+                                                       role_ == Role::kMetricsOnly);
           {
             std::lock_guard lock(sessions_mu_);
             // Drop entries of closed sessions now and then so the list stays small.

@@ -1,7 +1,9 @@
-// The Upstash-compatible REST API's listener: binds http-bind:http-port and
-// hands each accepted connection to the next of the server's I/O threads,
-// the same io_contexts the RESP connections use. The Server owns it and
-// drives it from its own Listen, Run and shutdown.
+// An HTTP listener: the Upstash-compatible REST API on http-bind:http-port
+// (which also answers GET /metrics), or the metrics-only listener on
+// metrics-bind:metrics-port. It hands each accepted connection to the next
+// of the server's I/O threads, the same io_contexts the RESP connections
+// use. The Server owns it and drives it from its own Listen, Run and
+// shutdown.
 #pragma once
 
 // Boost 1.74's asio/awaitable.hpp uses std::exchange without including
@@ -25,13 +27,16 @@ class HttpSession;
 
 class HttpFrontEnd {
  public:
+  enum class Role { kRestApi, kMetricsOnly };
+
   // `contexts`: the I/O threads' io_contexts; the acceptors live on the first.
   HttpFrontEnd(const Config& config, ServerContext& server,
-               std::vector<boost::asio::io_context*> contexts);
+               std::vector<boost::asio::io_context*> contexts, Role role = Role::kRestApi);
   ~HttpFrontEnd();
 
-  // Binds every address. Refuses, with a message for the operator, to serve
-  // a non-loopback address when no token is configured.
+  // Binds every address. The REST API refuses, with a message for the
+  // operator, to serve a non-loopback address when no token is configured;
+  // the metrics listener serves no data and needs none.
   std::optional<std::string> Listen();
   // Starts accepting; call once, before the io_contexts run.
   void Start();
@@ -45,6 +50,7 @@ class HttpFrontEnd {
   Config config_;
   ServerContext& server_;
   std::vector<boost::asio::io_context*> contexts_;
+  Role role_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   size_t next_context_ = 0;  // only touched on the first io_context's thread
   bool loopback_only_ = true;

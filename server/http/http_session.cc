@@ -5,6 +5,8 @@
 #include <chrono>
 #include <string>
 
+#include "server/metrics.h"
+
 namespace tally::server::http {
 namespace {
 
@@ -28,10 +30,33 @@ bool IsHttpParseError(const boost::system::error_code& error) {
   return error.category() == beast_http::make_error_code(beast_http::error::bad_target).category();
 }
 
+// GET /metrics (any query string): Prometheus's scrape. It needs no token,
+// so a scraper works whatever protects the REST API; it shows counts and
+// sizes, never keys or values.
+bool IsMetricsPath(std::string_view target) {
+  return target.substr(0, target.find('?')) == "/metrics";
+}
+
+RestResponse MetricsResponse(const Request& request, ServerContext& server) {
+  if (request.method() != beast_http::verb::get) {
+    RestResponse response = ErrorResponse(405, "ERR method not allowed here; use GET");
+    response.allow = "GET";
+    return response;
+  }
+  RestResponse response;
+  response.body = RenderMetrics(server);
+  response.content_type = std::string(kMetricsContentType);
+  return response;
+}
+
 }  // namespace
 
-HttpSession::HttpSession(asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed)
-    : stream_(std::move(socket)), server_(server), open_allowed_(open_allowed) {
+HttpSession::HttpSession(asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed,
+                         bool metrics_only)
+    : stream_(std::move(socket)),
+      server_(server),
+      open_allowed_(open_allowed),
+      metrics_only_(metrics_only) {
   boost::system::error_code ec;
   stream_.socket().set_option(asio::ip::tcp::no_delay(true), ec);
 }
@@ -53,9 +78,12 @@ void HttpSession::ReadHeader() {
   parser_->header_limit(kHeaderLimit);
   parser_->body_limit(static_cast<uint64_t>(server_.config.Snapshot().http_max_body_size));
   stream_.expires_after(kIdleTimeout);
-  beast_http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](const boost::system::error_code& error,
-                                                            size_t) { self->OnHeader(error); });
+  beast_http::async_read_header(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->server_.stats.net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        self->OnHeader(error);
+      });
 }
 
 void HttpSession::OnHeader(const boost::system::error_code& error) {
@@ -75,9 +103,12 @@ void HttpSession::OnHeader(const boost::system::error_code& error) {
 
 void HttpSession::ReadBody() {
   stream_.expires_after(kTransferTimeout);
-  beast_http::async_read(stream_, buffer_, *parser_,
-                         [self = shared_from_this()](const boost::system::error_code& error,
-                                                     size_t) { self->OnBody(error); });
+  beast_http::async_read(
+      stream_, buffer_, *parser_,
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->server_.stats.net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        self->OnBody(error);
+      });
 }
 
 void HttpSession::OnReadError(const boost::system::error_code& error) {
@@ -113,6 +144,9 @@ void HttpSession::OnBody(const boost::system::error_code& error) {
   busy_ = true;
   Request request = parser_->release();
   keep_alive_ = request.keep_alive();
+  const std::string_view target(request.target().data(), request.target().size());
+  if (IsMetricsPath(target)) return Send(MetricsResponse(request, server_), 0);
+  if (metrics_only_) return Send(ErrorResponse(404, "ERR this port serves only GET /metrics"), 0);
   RespondWhenDurable(HandleRestRequest(request, server_, open_allowed_));
 }
 
@@ -154,7 +188,7 @@ void HttpSession::Send(RestResponse response, uint64_t sync_token) {
   response_.version(11);
   response_.result(response.status);
   response_.set(beast_http::field::server, "Tally");
-  response_.set(beast_http::field::content_type, "application/json");
+  response_.set(beast_http::field::content_type, response.content_type);
   if (response.ran_commands) response_.set("upstash-sync-token", std::to_string(sync_token));
   if (!response.allow.empty()) response_.set(beast_http::field::allow, response.allow);
   if (response.status == 401) response_.set(beast_http::field::www_authenticate, "Bearer");
@@ -163,9 +197,12 @@ void HttpSession::Send(RestResponse response, uint64_t sync_token) {
   response_.body() = std::move(response.body);
   response_.prepare_payload();
   stream_.expires_after(stopping_ ? kLingerTimeout : kTransferTimeout);
-  beast_http::async_write(stream_, response_,
-                          [self = shared_from_this()](const boost::system::error_code& error,
-                                                      size_t) { self->OnSent(error); });
+  beast_http::async_write(
+      stream_, response_,
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->server_.stats.net_output_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        self->OnSent(error);
+      });
 }
 
 void HttpSession::OnSent(const boost::system::error_code& error) {

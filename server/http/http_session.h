@@ -24,8 +24,10 @@ namespace tally::server::http {
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  // `open_allowed`: see HandleRestRequest.
-  HttpSession(boost::asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed);
+  // `open_allowed`: see HandleRestRequest. `metrics_only`: the session
+  // answers GET /metrics and nothing else (the metrics-port listener).
+  HttpSession(boost::asio::ip::tcp::socket socket, ServerContext& server, bool open_allowed,
+              bool metrics_only = false);
 
   void Start();
   // Stops reading; the connection closes once the answer in progress, if
@@ -54,6 +56,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   boost::beast::tcp_stream stream_;
   ServerContext& server_;
   const bool open_allowed_;
+  const bool metrics_only_;
   boost::beast::flat_buffer buffer_;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;
   boost::beast::http::response<boost::beast::http::string_body> response_;

@@ -21,7 +21,8 @@ using Request = boost::beast::http::request<boost::beast::http::string_body>;
 
 struct RestResponse {
   unsigned status = 200;
-  std::string body;   // JSON text
+  std::string body;  // JSON text, unless content_type says otherwise
+  std::string content_type = "application/json";
   std::string allow;  // the Allow header of a 405
   // QUIT or SHUTDOWN ran: close the connection after this response.
   bool close = false;
