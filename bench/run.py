@@ -53,6 +53,9 @@ def parse_args():
     p.add_argument("--no-scale", action="store_true", help="skip the scale part")
     p.add_argument("--scale-only", action="store_true", help="run only the scale part")
     p.add_argument("--tally-threads", type=int, help="pass --threads to tally-server (default: its own)")
+    p.add_argument("--tally-arg", action="append", default=[], metavar="ARG",
+                   help="one more argument for tally-server, e.g. --tally-arg=--counter-cache-size "
+                        "--tally-arg=0 (repeatable; to compare settings)")
     p.add_argument("--out", help="result directory (default bench/results/runs/<time>)")
     p.add_argument("--workdir", help="where the data directories go (default: the system temp dir)")
     p.add_argument("--keep-data", action="store_true", help="keep the data directories")
@@ -102,7 +105,8 @@ def git_info():
 def make_pair(args, binary, workdir, run_dir, mode, durability_flag, tag):
     tally = srv.Server("tally", binary, os.path.join(workdir, tag, "tally"),
                        os.path.join(run_dir, "logs", "tally-%s.log" % tag), mode,
-                       tally_threads=args.tally_threads, pass_durability=durability_flag)
+                       tally_threads=args.tally_threads, pass_durability=durability_flag,
+                       tally_args=args.tally_arg)
     redis = srv.Server("redis", args.redis_server, os.path.join(workdir, tag, "redis"),
                        os.path.join(run_dir, "logs", "redis-%s.log" % tag), mode)
     return paired.Pair(tally, redis)
@@ -247,6 +251,7 @@ def main():
         "meta": {"started": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
                  "git": sha, "tree_dirty": dirty, "quick": args.quick, "rounds": args.rounds,
                  "target_s": args.seconds, "tally_threads": args.tally_threads,
+                 "tally_args": args.tally_arg,
                  "tally_durability_flag": durability_flag},
         "machine": machine.describe(workdir, binary, args.redis_server, args.redis_benchmark,
                                     fsync_seconds=0.5 if args.quick else 3.0),

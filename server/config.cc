@@ -215,6 +215,15 @@ const std::vector<Setting> kSettings = {
     {"appendfsync", "Alias of durability, with Redis's spelling (no = none).", false, false,
      [](const Config& c) { return c.durability == "none" ? std::string("no") : c.durability; },
      SetDurability},
+    {"counter-cache-size",
+     "Memory for recently used keys' values kept in front of RocksDB, e.g. 64mb; 0 turns it off.",
+     false, false, [](const Config& c) { return std::to_string(c.counter_cache_size); },
+     [](Config& c, std::string_view v) -> std::optional<std::string> {
+       auto bytes = ParseMemory(v);
+       if (!bytes) return "argument must be a memory value";
+       c.counter_cache_size = *bytes;
+       return std::nullopt;
+     }},
     {"http-port", "TCP port for the Upstash-compatible REST API; 0 (default) turns it off.", false,
      false, [](const Config& c) { return std::to_string(c.http_port); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {

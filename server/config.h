@@ -42,6 +42,9 @@ struct Config {
   // always: reply only after the write is fsynced (group commit);
   // everysec: fsync about once a second; none: the OS decides.
   std::string durability = "always";
+  // Bytes of recently used keys' values kept in memory in front of RocksDB
+  // (storage/counter_cache.h); 0 turns the cache off.
+  int64_t counter_cache_size = 64LL * 1024 * 1024;
   // The Upstash-compatible REST front end (server/http/), off while
   // http_port is 0. An empty http_bind means the RESP bind addresses.
   int http_port = 0;

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   storage::OpenOptions options;
   options.dir = config.dir;
   storage::ParseDurability(config.durability, &options.durability);
+  options.counter_cache_bytes = static_cast<size_t>(config.counter_cache_size);
 #ifdef TALLY_TEST_ENV_FACTORY
   // Test builds only: a RocksDB Env that records what was synced.
   options.env = testing::TestEnvFromEnvironment();

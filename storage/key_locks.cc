@@ -7,11 +7,15 @@
 
 namespace tally::storage {
 
+KeyLocks::Guard::Guard(KeyLocks* locks, size_t stripe) : locks_(locks), stripe_(stripe) {}
+
 KeyLocks::Guard::Guard(KeyLocks* locks, std::vector<size_t> stripes)
     : locks_(locks), stripes_(std::move(stripes)) {}
 
 KeyLocks::Guard::Guard(Guard&& other) noexcept
-    : locks_(std::exchange(other.locks_, nullptr)), stripes_(std::move(other.stripes_)) {
+    : locks_(std::exchange(other.locks_, nullptr)),
+      stripe_(other.stripe_),
+      stripes_(std::move(other.stripes_)) {
   other.stripes_.clear();
 }
 
@@ -19,6 +23,7 @@ KeyLocks::Guard& KeyLocks::Guard::operator=(Guard&& other) noexcept {
   if (this != &other) {
     Release();
     locks_ = std::exchange(other.locks_, nullptr);
+    stripe_ = other.stripe_;
     stripes_ = std::move(other.stripes_);
     other.stripes_.clear();
   }
@@ -29,6 +34,7 @@ KeyLocks::Guard::~Guard() { Release(); }
 
 void KeyLocks::Guard::Release() {
   if (locks_ == nullptr) return;
+  if (stripes_.empty()) locks_->stripes_[stripe_].mutex.unlock();
   for (auto it = stripes_.rbegin(); it != stripes_.rend(); ++it) {
     locks_->stripes_[*it].mutex.unlock();
   }
@@ -41,11 +47,16 @@ size_t KeyLocks::StripeOf(std::string_view key) {
 }
 
 KeyLocks::Guard KeyLocks::LockSorted(std::vector<size_t> stripes) {
+  if (stripes.empty()) return Guard();  // holds nothing (Release unlocks no stripe).
   for (size_t stripe : stripes) stripes_[stripe].mutex.lock();
   return Guard(this, std::move(stripes));
 }
 
-KeyLocks::Guard KeyLocks::Lock(std::string_view key) { return LockSorted({StripeOf(key)}); }
+KeyLocks::Guard KeyLocks::Lock(std::string_view key) {
+  const size_t stripe = StripeOf(key);
+  stripes_[stripe].mutex.lock();
+  return Guard(this, stripe);
+}
 
 KeyLocks::Guard KeyLocks::Lock(const std::vector<std::string_view>& keys) {
   std::vector<size_t> stripes;

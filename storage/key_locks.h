@@ -31,11 +31,16 @@ class KeyLocks {
 
    private:
     friend class KeyLocks;
+    Guard(KeyLocks* locks, size_t stripe);
     Guard(KeyLocks* locks, std::vector<size_t> stripes);
     void Release();
 
     KeyLocks* locks_ = nullptr;
-    std::vector<size_t> stripes_;  // ascending: the order they were locked in.
+    // One key's stripe is held without a vector, so locking a single key (every
+    // INCR) allocates nothing; several are in `stripes_`, ascending: the order
+    // they were locked in.
+    size_t stripe_ = 0;
+    std::vector<size_t> stripes_;
   };
 
   Guard Lock(std::string_view key);

@@ -48,6 +48,36 @@
 // inserts into the memtable only after the WAL append succeeded), so nothing
 // acknowledged is lost and nothing refused appears later.
 //
+// The counter cache (counter_cache.h) keeps recently used keys' stored
+// values in memory, so GET and the read half of INCR skip RocksDB. It holds,
+// for a key, either nothing or exactly what RocksDB stores for it:
+//  - every write goes through Mutation, which updates the cache with the
+//    values it wrote only after DB::Write returned Ok and while it still
+//    holds the keys' locks (a multi-key write only refreshes keys already
+//    cached); a failed write (disk error) erases its keys instead, so a value
+//    that never reached RocksDB is never served;
+//  - a transaction erases every key it wrote after its commit (success or
+//    not), under its locks; inside the body reads bypass the cache (they go
+//    through the transaction's batch); FLUSH clears the cache after its write;
+//  - the reaper deletes through Mutation, and lazy expiry needs nothing: the
+//    cache holds the expiry time with the value and readers check it;
+//  - a read that misses fills the cache with what it read from RocksDB only
+//    if no write touched the key's shard meanwhile (CounterCache::Fill), so a
+//    slow reader cannot put back a replaced value;
+//  - MGET and EXISTS read all their keys from RocksDB in one MultiGet (a
+//    consistent snapshot), never a mix of cache and RocksDB, so they cannot
+//    see half of another client's MSET.
+// Durability (kAlways): a reply may leave only after the fsync covering every
+// write it reflects; the connection waits for WalSyncer::VisibleSequence()
+// read after the reply was computed. A cached value is one whose DB::Write
+// has returned, and RocksDB publishes a write's sequence number (the one
+// GetLatestSequenceNumber returns) before Write returns; the cache's shard
+// mutex orders that publication before any reader's hit. So every value a
+// reply shows from the cache has a sequence number <= the VisibleSequence the
+// connection reads afterwards, and the reply waits for its fsync exactly as
+// it would have had it read RocksDB. The cache never shows a value earlier
+// than RocksDB would, only the same one faster.
+//
 // Checkpoints (SAVE/BGSAVE) use RocksDB's Checkpoint: one memtable flush,
 // then hard links to the immutable table files in <dir>/checkpoints/<time>.
 //
@@ -71,6 +101,7 @@
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
+#include <boost/container/small_vector.hpp>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/comparator.h>
@@ -84,6 +115,7 @@
 #include <rocksdb/utilities/write_batch_with_index.h>
 #include <rocksdb/write_batch.h>
 
+#include "storage/counter_cache.h"
 #include "storage/glob.h"
 #include "storage/key_locks.h"
 #include "storage/layout.h"
@@ -217,8 +249,10 @@ struct Transaction {
     if (failure.ok()) failure = status;
     return status;
   }
-  // Writes everything in one batch; defined after Keyspace::Impl.
+  // Writes everything in one batch and updates the counter cache; defined
+  // after Keyspace::Impl.
   Status Commit();
+  Status Write();
 
   Keyspace::Impl* const impl;
   // Views into the caller's vector, which outlives the call.
@@ -238,6 +272,8 @@ struct Transaction {
   int64_t key_delta = 0;
   int64_t expiring_delta = 0;
   Status failure;
+  // Every key the body wrote: the commit erases them from the counter cache.
+  std::vector<std::string> written;
 };
 
 thread_local Transaction* active_transaction = nullptr;
@@ -299,8 +335,13 @@ struct Keyspace::Impl {
   Status Noted(Status status);
   // The stored data entry of `key`, seen through the active transaction.
   rocksdb::Status ReadData(std::string_view key, rocksdb::PinnableSlice* value);
+  // Through the counter cache outside transactions.
   Status Load(std::string_view key, int64_t now, Slot* slot);
-  Status LoadMany(const std::vector<std::string_view>& keys, int64_t now, std::vector<Slot>* slots);
+  // `keys_locked`: the caller holds the keys' locks, so their values cannot
+  // change between the reads and the counter cache may serve some of them;
+  // otherwise all come from one RocksDB MultiGet (a consistent snapshot).
+  Status LoadMany(const std::vector<std::string_view>& keys, int64_t now, bool keys_locked,
+                  std::vector<Slot>* slots);
   Status ReadMetaInt64(std::string_view key, int64_t* value);
   // MSET and MSETNX.
   Status SetMany(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
@@ -352,6 +393,7 @@ struct Keyspace::Impl {
   std::shared_ptr<KeepMemtableNonEmpty> sentinel = std::make_shared<KeepMemtableNonEmpty>();
 
   KeyLocks locks;
+  std::unique_ptr<CounterCache> cache;  // see "The counter cache" above.
   std::atomic<int64_t> key_count{0};
   std::atomic<int64_t> expiring_count{0};
   std::atomic<uint64_t> last_cursor_id{0};
@@ -437,7 +479,8 @@ class Mutation {
   }
 
   // Stores `next` over whatever `current` says is stored under `key`.
-  void Put(std::string_view key, const Slot& current, const StoredValue& next) {
+  // `key` must stay valid until Commit.
+  void Put(std::string_view key, const Slot& current, StoredValue next) {
     RemoveIndexEntry(key, current);
     if (next.expire_at_ms != 0) {
       Track(batch().Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
@@ -445,6 +488,7 @@ class Mutation {
     }
     if (!current.present) ++key_delta_;
     Track(batch().Put(impl_->data, key, EncodeValue(next)));
+    Written(key, std::move(next));
   }
 
   // Removes `key` if anything (even an expired value) is stored under it.
@@ -453,6 +497,7 @@ class Mutation {
     RemoveIndexEntry(key, current);
     --key_delta_;
     Track(batch().Delete(impl_->data, key));
+    Written(key, std::nullopt);
   }
 
   // Removes every key (FLUSH); the mutation's only write. One batch whatever
@@ -480,7 +525,26 @@ class Mutation {
       return Status();
     }
     if (!error_.ok()) return IoError(error_);
-    return impl_->WriteWithCounts(&own_batch_, key_delta_, expiring_delta_, counts_reset_);
+    Status status = impl_->WriteWithCounts(&own_batch_, key_delta_, expiring_delta_, counts_reset_);
+    // Still under the keys' locks (see "The counter cache" above).
+    CounterCache& cache = *impl_->cache;
+    if (counts_reset_ && status.ok()) cache.Clear();
+    // A write of one key caches it (the next INCR or GET of a counter is
+    // likely); a write of many (MSET, a bulk load) only refreshes the keys
+    // already cached, so it cannot push the hot counters out.
+    const bool single = written_.size() == 1;
+    for (auto& [key, value] : written_) {
+      if (status.ok() && value) {
+        if (single) {
+          cache.Put(key, *value);
+        } else {
+          cache.Update(key, *value);
+        }
+      } else {
+        cache.Erase(key);
+      }
+    }
+    return status;
   }
 
  private:
@@ -510,10 +574,24 @@ class Mutation {
     if (error_.ok() && !status.ok()) error_ = status;
   }
 
+  // What the counter cache learns at Commit: `key` stores `value`, or is
+  // gone (nullopt). Inside a transaction only the key is noted: its commit
+  // erases it.
+  void Written(std::string_view key, std::optional<StoredValue> value) {
+    if (transaction_ != nullptr) {
+      transaction_->written.emplace_back(key);
+      return;
+    }
+    written_.emplace_back(key, std::move(value));
+  }
+
   Keyspace::Impl* impl_;
   Transaction* transaction_;  // nullptr: outside Atomically.
   KeyLocks::Guard guard_;     // released after Commit, when the Mutation goes.
   rocksdb::WriteBatch own_batch_;
+  // Most mutations write one key: no allocation for the list then.
+  boost::container::small_vector<std::pair<std::string_view, std::optional<StoredValue>>, 1>
+      written_;
   rocksdb::Status error_;
   bool counts_reset_ = false;
   int64_t key_delta_ = 0;
@@ -715,15 +793,30 @@ rocksdb::Status Keyspace::Impl::ReadData(std::string_view key, rocksdb::Pinnable
 
 Status Keyspace::Impl::Load(std::string_view key, int64_t now, Slot* slot) {
   *slot = Slot();
+  if (ActiveTransaction() != nullptr) {
+    rocksdb::PinnableSlice encoded;
+    rocksdb::Status status = ReadData(key, &encoded);
+    if (status.IsNotFound()) return Status();
+    if (!status.ok()) return Noted(IoError(status));
+    return Noted(DecodeSlot(encoded.ToStringView(), now, slot));
+  }
+  uint64_t ticket = 0;
+  if (cache->Lookup(key, &slot->value, &ticket)) {
+    slot->present = true;
+    slot->live = !IsExpired(slot->value.expire_at_ms, now);
+    return Status();
+  }
   rocksdb::PinnableSlice encoded;
-  rocksdb::Status status = ReadData(key, &encoded);
+  rocksdb::Status status = db->Get(rocksdb::ReadOptions(), data, key, &encoded);
   if (status.IsNotFound()) return Status();
-  if (!status.ok()) return Noted(IoError(status));
-  return Noted(DecodeSlot(encoded.ToStringView(), now, slot));
+  if (!status.ok()) return IoError(status);
+  Status decoded = DecodeSlot(encoded.ToStringView(), now, slot);
+  if (decoded.ok()) cache->Fill(key, slot->value, ticket);
+  return decoded;
 }
 
 Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64_t now,
-                                std::vector<Slot>* slots) {
+                                bool keys_locked, std::vector<Slot>* slots) {
   slots->assign(keys.size(), Slot());
   if (keys.empty()) return Status();
   // A transaction reads key by key through its batch. No snapshot across
@@ -735,16 +828,37 @@ Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64
     }
     return Status();
   }
-  std::vector<rocksdb::Slice> key_slices(keys.begin(), keys.end());
-  std::vector<rocksdb::PinnableSlice> values(keys.size());
-  std::vector<rocksdb::Status> statuses(keys.size());
-  db->MultiGet(rocksdb::ReadOptions(), data, keys.size(), key_slices.data(), values.data(),
-               statuses.data());
+  // With the keys locked, those in the counter cache are what RocksDB holds
+  // and stay so: only the others need reading.
+  std::vector<size_t> missed;
+  std::vector<uint64_t> tickets;
+  missed.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (statuses[i].IsNotFound()) continue;
-    if (!statuses[i].ok()) return IoError(statuses[i]);
-    Status status = DecodeSlot(values[i].ToStringView(), now, &(*slots)[i]);
+    uint64_t ticket = 0;
+    Slot& slot = (*slots)[i];
+    if (keys_locked && cache->Lookup(keys[i], &slot.value, &ticket)) {
+      slot.present = true;
+      slot.live = !IsExpired(slot.value.expire_at_ms, now);
+      continue;
+    }
+    missed.push_back(i);
+    tickets.push_back(ticket);
+  }
+  if (missed.empty()) return Status();
+  std::vector<rocksdb::Slice> key_slices;
+  key_slices.reserve(missed.size());
+  for (size_t i : missed) key_slices.emplace_back(keys[i]);
+  std::vector<rocksdb::PinnableSlice> values(missed.size());
+  std::vector<rocksdb::Status> statuses(missed.size());
+  db->MultiGet(rocksdb::ReadOptions(), data, missed.size(), key_slices.data(), values.data(),
+               statuses.data());
+  for (size_t j = 0; j < missed.size(); ++j) {
+    if (statuses[j].IsNotFound()) continue;
+    if (!statuses[j].ok()) return IoError(statuses[j]);
+    Slot& slot = (*slots)[missed[j]];
+    Status status = DecodeSlot(values[j].ToStringView(), now, &slot);
     if (!status.ok()) return status;
+    if (keys_locked) cache->Fill(keys[missed[j]], slot.value, tickets[j]);
   }
   return Status();
 }
@@ -775,7 +889,7 @@ Status Keyspace::Impl::SetMany(
   if (!status.ok()) return status;
   const int64_t now = Now();
   std::vector<Slot> slots;
-  status = LoadMany(keys, now, &slots);
+  status = LoadMany(keys, now, /*keys_locked=*/true, &slots);
   if (!status.ok()) return status;
   if (only_if_none_exist &&
       std::any_of(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; })) {
@@ -879,7 +993,7 @@ Status Keyspace::Impl::ReapKeys(const std::vector<std::string>& keys) {
   Status status = mutation.Lock(views);
   if (!status.ok()) return status;
   std::vector<Slot> slots;
-  status = LoadMany(views, Now(), &slots);
+  status = LoadMany(views, Now(), /*keys_locked=*/true, &slots);
   if (!status.ok()) return status;
   for (size_t i = 0; i < views.size(); ++i) {
     if (slots[i].present && !slots[i].live) mutation.Delete(views[i], slots[i]);
@@ -955,7 +1069,15 @@ Status Keyspace::Impl::WriteWithCounts(rocksdb::WriteBatch* batch, int64_t key_d
 }
 
 Status Transaction::Commit() {
-  if (!failure.ok()) return failure;
+  if (!failure.ok()) return failure;  // nothing written: the cache stays right.
+  Status status = Write();
+  // Still under the transaction's locks (see "The counter cache" above).
+  if (flushed && status.ok()) impl->cache->Clear();
+  for (const std::string& key : written) impl->cache->Erase(key);
+  return status;
+}
+
+Status Transaction::Write() {
   rocksdb::WriteBatch* writes = batch.GetWriteBatch();
   if (!flushed) return impl->WriteWithCounts(writes, key_delta, expiring_delta, false);
   rocksdb::WriteBatch combined;
@@ -1177,6 +1299,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
+  impl->cache = std::make_unique<CounterCache>(options.counter_cache_bytes);
   // Never fsync inline: in kAlways mode the WalSyncer's group commit does it.
   impl->write_options.sync = false;
 
@@ -1269,6 +1392,8 @@ int64_t Keyspace::NowMs() const { return impl_->Now(); }
 
 WalSyncer& Keyspace::syncer() { return *impl_->syncer; }
 
+CounterCacheStats Keyspace::counter_cache_stats() const { return impl_->cache->stats(); }
+
 StorageStats Keyspace::Stats() const {
   StorageStats out;
   rocksdb::DB* db = impl_->db;
@@ -1313,7 +1438,7 @@ Status Keyspace::Get(std::string_view key, std::string* value) {
 Status Keyspace::MGet(const std::vector<std::string_view>& keys,
                       std::vector<std::optional<std::string>>* values) {
   std::vector<Slot> slots;
-  Status status = impl_->LoadMany(keys, NowMs(), &slots);
+  Status status = impl_->LoadMany(keys, NowMs(), /*keys_locked=*/false, &slots);
   if (!status.ok()) return status;
   values->clear();
   values->reserve(slots.size());
@@ -1327,7 +1452,7 @@ Status Keyspace::MGet(const std::vector<std::string_view>& keys,
 // answers as if the key were missing.
 int64_t Keyspace::Exists(const std::vector<std::string_view>& keys) {
   std::vector<Slot> slots;
-  if (!impl_->LoadMany(keys, NowMs(), &slots).ok()) return 0;
+  if (!impl_->LoadMany(keys, NowMs(), /*keys_locked=*/false, &slots).ok()) return 0;
   return std::count_if(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; });
 }
 
@@ -1481,7 +1606,7 @@ Status Keyspace::Del(const std::vector<std::string_view>& keys, int64_t* deleted
   Status status = mutation.Lock(distinct);
   if (!status.ok()) return status;
   std::vector<Slot> slots;
-  status = impl_->LoadMany(distinct, NowMs(), &slots);
+  status = impl_->LoadMany(distinct, NowMs(), /*keys_locked=*/true, &slots);
   if (!status.ok()) return status;
   int64_t live = 0;
   for (size_t i = 0; i < distinct.size(); ++i) {

@@ -70,6 +70,9 @@ struct OpenOptions {
   // records which bytes were synced, to simulate power loss.
   rocksdb::Env* env = nullptr;
   size_t block_cache_bytes = 64u << 20;
+  // Bytes for the in-memory cache of recently used keys' values in front of
+  // RocksDB (counter_cache.h); 0 turns it off.
+  size_t counter_cache_bytes = 64u << 20;
   // Milliseconds since the Unix epoch; tests replace it to control time.
   std::function<int64_t()> clock;
   // How often the reaper deletes expired keys and stale SCAN cursors.
@@ -149,6 +152,15 @@ struct ScanResult {
 };
 
 enum class KeyType { kNone, kString };
+
+// The in-memory cache of recently used keys' values (counter_cache.h).
+struct CounterCacheStats {
+  size_t capacity_bytes = 0;  // OpenOptions::counter_cache_bytes.
+  size_t bytes = 0;           // charged to the entries cached now; <= capacity_bytes.
+  size_t entries = 0;
+  uint64_t hits = 0;  // lookups that found their key.
+  uint64_t misses = 0;
+};
 
 class Keyspace {
  public:
@@ -290,6 +302,9 @@ class Keyspace {
   // RocksDB reported. A background thread retries (DB::Resume) every second
   // and clears it once the disk takes writes again.
   std::string DiskError() const;
+
+  // The counter cache's size and hit counts (for INFO and tests).
+  CounterCacheStats counter_cache_stats() const;
 
   // RocksDB's figures (summed over the column families). Cheap enough to
   // call on every metrics scrape; never blocks writers.

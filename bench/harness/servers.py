@@ -43,7 +43,7 @@ class Server:
     """One running server process. `name` is "tally" or "redis"."""
 
     def __init__(self, name, binary, data_dir, log_path, mode, tally_threads=None,
-                 pass_durability=True):
+                 pass_durability=True, tally_args=()):
         self.name = name
         self.binary = binary
         self.data_dir = data_dir
@@ -51,6 +51,7 @@ class Server:
         self.mode = mode
         self.tally_threads = tally_threads
         self.pass_durability = pass_durability
+        self.tally_args = list(tally_args)
         self.port = None
         self.proc = None
         self.paused = False
@@ -63,7 +64,7 @@ class Server:
                 cmd += ["--threads", str(self.tally_threads)]
             if self.pass_durability:
                 cmd += ["--durability", self.mode]
-            return cmd
+            return cmd + self.tally_args
         return [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--dir", self.data_dir, "--logfile", self.log_path,
                 "--save", "", "--daemonize", "no", "--protected-mode", "yes",

@@ -1,0 +1,108 @@
+// A bounded in-memory copy of recently used keys' stored values, in front of
+// RocksDB's data column family, so that GET and the read half of INCR skip
+// RocksDB's memtable and table lookups.
+//
+// The contract with its owner (Keyspace) is one invariant: an entry for a key
+// holds exactly what RocksDB stores for that key as of the latest write that
+// has returned from DB::Write. Writers keep it by calling Put or Erase after
+// their DB::Write returned (Put/Erase only then; a failed write erases) and
+// before they release the key's lock; readers that miss may Fill the value
+// they read from RocksDB, which the cache takes only if no Put, Erase or
+// Clear touched the key's shard since the miss (the ticket), so a slow reader
+// can never put back a value a writer has replaced.
+//
+// Memory is bounded: each shard evicts its least recently used entries once
+// the estimated bytes of its entries pass its share of the capacity. Values
+// longer than kMaxValueBytes are never cached (Put erases instead).
+//
+// Thread-safe: sharded, one mutex per shard, held for a lookup or update only.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "storage/value_codec.h"
+
+namespace tally::storage {
+
+class CounterCache {
+ public:
+  static constexpr size_t kShards = 64;
+  // Raw (non-integer) values longer than this are not cached: the cache is for
+  // counters and short strings.
+  static constexpr size_t kMaxValueBytes = 256;
+
+  // capacity_bytes 0 disables the cache (every call is a miss or a no-op).
+  explicit CounterCache(size_t capacity_bytes);
+  CounterCache(const CounterCache&) = delete;
+  CounterCache& operator=(const CounterCache&) = delete;
+
+  // On a hit copies the entry into *value, marks it recently used and returns
+  // true. On a miss returns false and sets *ticket for Fill.
+  bool Lookup(std::string_view key, StoredValue* value, uint64_t* ticket);
+  // Caches `value`, just read from RocksDB for `key` after Lookup missed with
+  // `ticket`, unless the key's shard has been written since (then the value
+  // may be stale and is dropped).
+  void Fill(std::string_view key, const StoredValue& value, uint64_t ticket);
+  // `key` now stores `value` in RocksDB (its write returned Ok). The caller
+  // holds the key's lock.
+  void Put(std::string_view key, const StoredValue& value);
+  // The same, but only replaces an entry that is cached already: bulk writes
+  // (MSET of many keys, a load) must not push hot counters out.
+  void Update(std::string_view key, const StoredValue& value);
+  // `key` is gone from RocksDB, or its write failed or went around the cache.
+  void Erase(std::string_view key);
+  // Every key is gone (FLUSHDB).
+  void Clear();
+
+  // Totals over all shards (each read under its own lock).
+  CounterCacheStats stats() const;
+
+  // The bytes one entry is charged: its node, bucket and heap-allocated key
+  // and value text (an estimate of what the allocator hands out).
+  static size_t ChargeOf(std::string_view key, const StoredValue& value);
+
+ private:
+  struct Entry;
+  // Transparent hashing, so lookups by string_view allocate nothing.
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+  using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
+  struct Entry {
+    StoredValue value;
+    size_t charge = 0;
+    // Doubly linked LRU list through the map's nodes (which never move).
+    Map::value_type* newer = nullptr;
+    Map::value_type* older = nullptr;
+  };
+  struct alignas(64) Shard {
+    mutable std::mutex mutex;
+    Map map;
+    Map::value_type* newest = nullptr;  // LRU list ends.
+    Map::value_type* oldest = nullptr;
+    size_t bytes = 0;
+    uint64_t epoch = 0;  // bumped by every Put, Erase and Clear.
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+  };
+
+  Shard& ShardOf(std::string_view key);
+  // All with the shard's mutex held.
+  void Store(Shard& shard, std::string_view key, const StoredValue& value);
+  void Remove(Shard& shard, Map::iterator it);
+  void Unlink(Shard& shard, Map::value_type* node);
+  void LinkNewest(Shard& shard, Map::value_type* node);
+
+  const size_t capacity_bytes_;
+  const size_t shard_capacity_;
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace tally::storage
