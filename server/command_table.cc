@@ -162,18 +162,6 @@ const Indexes& GetIndexes() {
   return *indexes;
 }
 
-std::vector<std::string_view> Words(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find(' ', pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) out.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
-
 }  // namespace
 
 const std::vector<CommandSpec>& AllCommands() { return kCommands; }

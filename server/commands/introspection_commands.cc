@@ -8,23 +8,12 @@
 #include "server/command_table.h"
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
+#include "server/text.h"
 #include "storage/glob.h"
 #include "storage/numbers.h"
 
 namespace tally::server::commands {
 namespace {
-
-std::vector<std::string_view> Words(std::string_view text) {
-  std::vector<std::string_view> out;
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t end = text.find(' ', pos);
-    if (end == std::string_view::npos) end = text.size();
-    if (end > pos) out.push_back(text.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  return out;
-}
 
 // COMMAND INFO flags, in the order Redis prints them.
 std::vector<std::string_view> FlagNames(const CommandSpec& spec) {
