@@ -149,8 +149,9 @@ std::string MemorySection(CommandContext&, const Config&) {
 }
 
 // Tally's persistence is RocksDB's write-ahead log, which plays the part of
-// Redis's AOF; there are no snapshots to take, so none is ever pending.
-// "Changes since last save" are the writes not yet synced to stable storage.
+// Redis's AOF; RocksDB checkpoints (SAVE/BGSAVE) play the part of RDB
+// snapshots. "Changes since last save" are the writes not yet synced to
+// stable storage.
 std::string PersistenceSection(CommandContext& ctx, const Config&) {
   Section s("Persistence");
   auto& syncer = ctx.keyspace().syncer();
@@ -160,12 +161,14 @@ std::string PersistenceSection(CommandContext& ctx, const Config&) {
   s.Add("async_loading", 0);
   s.Add("rdb_changes_since_last_save",
         static_cast<int64_t>(visible > durable ? visible - durable : 0));
-  s.Add("rdb_bgsave_in_progress", 0);
+  const storage::CheckpointInfo checkpoint = ctx.keyspace().checkpoint_info();
+  s.Add("rdb_bgsave_in_progress", checkpoint.in_progress ? 1 : 0);
   s.Add("rdb_last_save_time", LastSaveUnixSeconds(ctx.server));
-  s.Add("rdb_last_bgsave_status", "ok");
-  s.Add("rdb_last_bgsave_time_sec", -1);
+  s.Add("rdb_last_bgsave_status", checkpoint.last_ok ? "ok" : "err");
+  s.Add("rdb_last_bgsave_time_sec",
+        checkpoint.last_seconds < 0 ? -1 : static_cast<int64_t>(checkpoint.last_seconds + 0.5));
   s.Add("rdb_current_bgsave_time_sec", -1);
-  s.Add("rdb_saves", 0);
+  s.Add("rdb_saves", static_cast<int64_t>(checkpoint.count));
   s.Add("aof_enabled", 1);
   s.Add("aof_rewrite_in_progress", 0);
   s.Add("aof_rewrite_scheduled", 0);
