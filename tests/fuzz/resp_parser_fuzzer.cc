@@ -82,7 +82,10 @@ Outcome ParseStream(std::string_view input, const ParserLimits& limits,
       const RequestParser::Status status = parser.Parse(buffer, &consumed);
       FUZZ_CHECK(consumed <= buffer.size());
       buffer.erase(0, consumed);
-      FUZZ_CHECK(parser.buffered_bytes() <= fed);
+      // What the parser holds stays proportional to what was sent: the bytes
+      // of each argument plus one std::string of bookkeeping per argument
+      // header, and a header ("$0\r\n") is at least 4 bytes on the wire.
+      FUZZ_CHECK(parser.buffered_bytes() <= fed + (fed / 4) * sizeof(std::string));
       Record(parser, status, &outcome);
       if (status == RequestParser::Status::kNeedMore) break;
     }
