@@ -10,9 +10,13 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { HOST, accepts, freePort } from "../common/net_probe.mjs";
+
+export { freePort };
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const repoRoot = path.resolve(here, "..", "..");
-export const HOST = "127.0.0.1";
+export { HOST };
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 10000;
 
@@ -24,32 +28,6 @@ export function serverBinary() {
     throw new Error(`tally-server not found at ${binary}: build it or set TALLY_SERVER`);
   }
   return binary;
-}
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-// Resolves true once something accepts TCP connections on the port.
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => done(true));
-  });
 }
 
 export class Tally {

@@ -3,14 +3,15 @@
 // afterwards. The binary comes from TALLY_SERVER (default build/tally-server).
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, openSync, closeSync, readFileSync, existsSync } from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { HOST, accepts, freePort } from "../../common/net_probe.mjs";
+
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..", "..", "..");
-export const HOST = "127.0.0.1";
+export { HOST };
 const START_TIMEOUT_MS = 15000;
 const STOP_TIMEOUT_MS = 10000;
 
@@ -20,49 +21,6 @@ export function serverBinary() {
     throw new Error(`tally-server not found at ${binary}: build it or set TALLY_SERVER`);
   }
   return binary;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.unref();
-    probe.on("error", reject);
-    probe.listen(0, HOST, () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
-
-// One PING (or AUTH-less probe) on a fresh socket: resolves true once the
-// server answers anything, false on connection errors.
-function answers(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("*1\r\n$4\r\nPING\r\n"));
-    socket.on("data", () => done(true));
-  });
-}
-
-// Resolves true once something accepts TCP connections on the port (for a
-// TLS port, where a plain PING gets no answer).
-function accepts(port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host: HOST, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => done(true));
-  });
 }
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -90,7 +48,7 @@ export class TallyServer {
   }
 
   async ready() {
-    if (this.plain && !(await answers(this.port))) return false;
+    if (this.plain && !(await accepts(this.port, { ping: true }))) return false;
     return !this.tls || accepts(this.tlsPort);
   }
 
