@@ -6,6 +6,7 @@
 
 #include "server/acl.h"
 #include "server/commands/commands.h"
+#include "server/commands/common.h"
 #include "server/dispatcher.h"
 #include "server/os_limits.h"
 
@@ -38,9 +39,10 @@ size_t BatchLimit(const OutputBufferLimit& limit) {
 
 }  // namespace
 
-Connection::Connection(Stream stream, ServerContext& server)
+Connection::Connection(Stream stream, ServerContext& server, GroupCommitter& committer)
     : stream_(std::move(stream)),
       server_(server),
+      committer_(committer),
       read_chunk_(kFirstReadChunk),
       writer_(&output_),
       watchdog_(stream_.get_executor()) {
@@ -218,6 +220,10 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
 
 void Connection::ProcessInput() {
   const size_t batch_limit = BatchLimit(output_limit_);
+  const uint64_t failures_before = committer_.failures();
+  size_t replies = 0;
+  // The commands' writes join this thread's write group (group_committer.h).
+  storage::Keyspace::GroupScope group(server_.keyspace, committer_);
   while (!client_.close_after_reply && output_.size() < batch_limit) {
     // A client that has not authenticated gets the parser's tighter limits.
     if (parser_.limits().authenticated != client_.authenticated) {
@@ -236,7 +242,9 @@ void Connection::ProcessInput() {
       client_.close_after_reply = true;
       break;
     }
+    const size_t output_before = output_.size();
     Dispatch(parser_.args(), client_, writer_, server_);
+    if (output_.size() > output_before) ++replies;
     if (output_limit_.hard > 0 && output_.size() >= static_cast<size_t>(output_limit_.hard)) {
       spdlog::warn(
           "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of "
@@ -252,6 +260,32 @@ void Connection::ProcessInput() {
     spdlog::warn("Closing client that reached max query buffer length: id={} addr={} ({} bytes)",
                  client_.id, peer_, QueryBufferBytes());
     return Close();
+  }
+  // A group committed early while these commands ran may have held some of
+  // their writes, or writes they read.
+  storage::Status failed_meanwhile;
+  if (committer_.failures() != failures_before) failed_meanwhile = committer_.last_failure();
+  if (server_.keyspace.GroupPending()) {
+    writing_ = true;  // the output is spoken for: Stop() must wait for it.
+    return committer_.WhenCommitted([self = shared_from_this(), failed_meanwhile,
+                                     replies](const storage::Status& status) {
+      self->writing_ = false;
+      self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies);
+    });
+  }
+  AfterCommands(failed_meanwhile, replies);
+}
+
+void Connection::AfterCommands(const storage::Status& status, size_t replies) {
+  if (!status.ok()) {
+    // Some replies may acknowledge writes that never reached RocksDB, or show
+    // values that never did: every one becomes the error (MISCONF for a
+    // failing disk), as if each command had met it.
+    spdlog::warn("client {}: {} replies replaced by the error of a failed write group", client_.id,
+                 replies);
+    output_.clear();
+    const std::string error = StorageErrorText(status);
+    for (size_t i = 0; i < replies; ++i) writer_.Error(error);
   }
   if (!output_.empty()) return WriteWhenDurable();
   if (client_.close_after_reply) return Close();

@@ -5,8 +5,10 @@
 // Flow: read what the socket has, parse and execute every complete request in
 // it, then send all their replies with a single write. Reading resumes only
 // when that write has finished, which bounds the memory a client that never
-// reads its replies can make the server hold. With durability "always" the
-// write also waits for the group commit covering the writes it reflects.
+// reads its replies can make the server hold. The commands' writes join the
+// I/O thread's write group (group_committer.h), and the replies wait until
+// that group is in RocksDB; with durability "always" they also wait for the
+// WAL sync covering the writes they reflect.
 //
 // Limits (docs/security.md): a client is closed when its unexecuted input
 // passes client-query-buffer-limit, when its unsent replies pass the hard
@@ -26,6 +28,7 @@
 #include "protocol/reply_writer.h"
 #include "protocol/request_parser.h"
 #include "server/command_context.h"
+#include "server/group_committer.h"
 #include "server/server_context.h"
 #include "server/stream.h"
 
@@ -34,7 +37,8 @@ namespace tally::server {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `stream`: plain or TLS; a TLS client is served once its handshake is done.
-  Connection(Stream stream, ServerContext& server);
+  // `committer`: the group committer of the I/O thread the stream lives on.
+  Connection(Stream stream, ServerContext& server, GroupCommitter& committer);
   ~Connection();
 
   void Start();
@@ -51,6 +55,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Parses and executes buffered requests until the input runs out or the
   // pending output is large enough to send first. Then writes or reads.
   void ProcessInput();
+  // Goes on once the commands of a read have run and their writes are
+  // committed. `status`: a failure of a commit that may hold those writes,
+  // or that they read, replaces each of the `replies` replies with its error.
+  void AfterCommands(const storage::Status& status, size_t replies);
   // Sends output_ once every write it may reflect is durable (see
   // storage/wal_syncer.h); at once unless durability is "always".
   void WriteWhenDurable();
@@ -67,6 +75,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   Stream stream_;
   ServerContext& server_;
+  GroupCommitter& committer_;
   std::string peer_;
   protocol::RequestParser parser_;
   std::vector<char> input_;

@@ -111,7 +111,7 @@ void DispatchCommand(std::vector<std::string>& args, ClientState& client,
   }
   CommandContext ctx{args, reply, client, server};
   if (spec->flags & (kWrite | kReadonly)) {
-    InFlightCommands::Scope in_flight(server.in_flight);
+    InFlightCommands::Scope in_flight(server.in_flight, server.keyspace);
     return RunCommand(*spec, ctx);
   }
   RunCommand(*spec, ctx);

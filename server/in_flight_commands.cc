@@ -15,6 +15,13 @@ size_t InFlightCommands::ThisThreadSlot() {
 InFlightCommands::Scope::Scope(InFlightCommands& commands)
     : lock_(commands.slots_[ThisThreadSlot()].mu) {}
 
+InFlightCommands::Scope::Scope(InFlightCommands& commands, storage::Keyspace& keyspace)
+    : lock_(commands.slots_[ThisThreadSlot()].mu, std::try_to_lock) {
+  if (lock_.owns_lock()) return;
+  keyspace.CommitGroup();
+  lock_.lock();
+}
+
 void InFlightCommands::WaitForAll() {
   // Always in index order, so two waiters cannot deadlock.
   for (auto& slot : slots_) slot.mu.lock();

@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <mutex>
 
+#include "storage/keyspace.h"
+
 namespace tally::server {
 
 class InFlightCommands {
@@ -27,11 +29,16 @@ class InFlightCommands {
   class Scope {
    public:
     explicit Scope(InFlightCommands& commands);
+    // The same for a thread that may hold a write group in `keyspace`
+    // (Keyspace::GroupScope): if it must wait for its slot, it commits the
+    // group first. The waiter is a WATCH, which may itself be waiting for a
+    // command blocked on that group's key locks.
+    Scope(InFlightCommands& commands, storage::Keyspace& keyspace);
     Scope(const Scope&) = delete;
     Scope& operator=(const Scope&) = delete;
 
    private:
-    std::lock_guard<std::mutex> lock_;
+    std::unique_lock<std::mutex> lock_;
   };
 
   // Returns once every Scope that existed when it was called has ended.

@@ -49,6 +49,7 @@ Server::Server(const Config& config, LiveConfig& live_config, storage::Keyspace&
   for (size_t i = 0, n = ThreadCount(config_.threads); i < n; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     work_guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    committers_.push_back(std::make_unique<GroupCommitter>(*contexts_.back(), context_));
   }
   signals_ = std::make_unique<asio::signal_set>(*contexts_[0], SIGINT, SIGTERM, SIGHUP);
   context_.request_shutdown = [this] { RequestShutdown(); };
@@ -109,15 +110,18 @@ std::optional<std::string> Server::Listen() {
 void Server::Accept(tcp::acceptor& acceptor, asio::ssl::context* tls) {
   // Each new connection lives on the next I/O thread's io_context.
   asio::io_context& target = *contexts_[next_context_];
+  GroupCommitter& committer = *committers_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
   acceptor.async_accept(
-      target, [this, &acceptor, tls](boost::system::error_code ec, tcp::socket socket) {
+      target,
+      [this, &acceptor, tls, &committer](boost::system::error_code ec, tcp::socket socket) {
         if (ec) {
           if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
           spdlog::warn("accept failed: {}", ec.message());
         } else if (!shutting_down_ && !RefuseOverMaxClients(socket, context_)) {
           auto connection = std::make_shared<Connection>(
-              tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_);
+              tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_,
+              committer);
           {
             std::lock_guard lock(connections_mu_);
             // Drop entries of closed connections now and then so the list stays small.

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "server/config.h"
+#include "server/group_committer.h"
 #include "server/server_context.h"
 #include "storage/keyspace.h"
 
@@ -60,6 +61,9 @@ class Server {
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   using WorkGuard = boost::asio::executor_work_guard<boost::asio::io_context::executor_type>;
   std::vector<WorkGuard> work_guards_;
+  // One per io_context; declared after them, so they go first (and with them
+  // any connection still waiting for a commit).
+  std::vector<std::unique_ptr<GroupCommitter>> committers_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tls_acceptors_;
   std::unique_ptr<boost::asio::signal_set> signals_;

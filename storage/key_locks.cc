@@ -73,4 +73,27 @@ KeyLocks::Guard KeyLocks::LockAll() {
   return LockSorted(std::move(stripes));
 }
 
+bool KeyLocks::HeldSet::TryAdd(size_t stripe) {
+  if (member_[stripe]) return true;
+  if (!locks_->stripes_[stripe].mutex.try_lock()) return false;
+  member_[stripe] = true;
+  held_.push_back(stripe);
+  return true;
+}
+
+void KeyLocks::HeldSet::Add(size_t stripe) {
+  if (member_[stripe]) return;
+  locks_->stripes_[stripe].mutex.lock();
+  member_[stripe] = true;
+  held_.push_back(stripe);
+}
+
+void KeyLocks::HeldSet::ReleaseAll() {
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
+    locks_->stripes_[*it].mutex.unlock();
+    member_[*it] = false;
+  }
+  held_.clear();
+}
+
 }  // namespace tally::storage

@@ -50,12 +50,39 @@ class KeyLocks {
   // Every stripe: no read-modify-write can run until the guard is gone.
   Guard LockAll();
 
+  // A set of stripes gathered one operation at a time and held across many
+  // (a write group: keyspace.h, GroupScope). Ordered locking is impossible
+  // there, so the set never waits while it holds anything: TryAdd fails
+  // instead, and the owner must release everything before it may Add (wait).
+  class HeldSet {
+   public:
+    explicit HeldSet(KeyLocks* locks) : locks_(locks) {}
+    HeldSet(const HeldSet&) = delete;
+    HeldSet& operator=(const HeldSet&) = delete;
+    ~HeldSet() { ReleaseAll(); }
+
+    bool empty() const { return held_.empty(); }
+    bool Holds(size_t stripe) const { return member_[stripe]; }
+    // Takes `stripe` unless another thread holds it; true if it is now held.
+    bool TryAdd(size_t stripe);
+    // Waits for `stripe`; only while the set is empty or for stripes above
+    // every one it holds (ordered locking, which cannot deadlock).
+    void Add(size_t stripe);
+    void ReleaseAll();
+
+   private:
+    KeyLocks* locks_;
+    std::vector<size_t> held_;
+    std::array<bool, kStripes> member_{};
+  };
+
+  static size_t StripeOf(std::string_view key);
+
  private:
   // Padded to a cache line so neighbouring stripes do not share one.
   struct alignas(64) Stripe {
     std::mutex mutex;
   };
-  static size_t StripeOf(std::string_view key);
   Guard LockSorted(std::vector<size_t> stripes);
 
   std::array<Stripe, kStripes> stripes_;

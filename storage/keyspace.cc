@@ -36,6 +36,18 @@
 // inside a transaction it empties the batch, hides the DB from later reads,
 // and the commit writes the range deletions first, then the body's writes.
 //
+// Group commit (Keyspace::GroupScope): an I/O thread's writes collect in
+// its WriteGroup, one WriteBatch plus the latest value of each key written,
+// whose stripes stay held until the group commits. Holding locks across
+// operations rules out ordered locking, so a group never waits while it holds
+// anything: it takes stripes with try_lock and, when another thread has one,
+// commits first and then waits holding nothing (KeyLocks::HeldSet). Mutation
+// writes into the group's batch and records the values; Load and LoadMany in
+// a scope look there before the cache and RocksDB, which is all the
+// read-your-writes a pipeline needs. Reads that iterate (KEYS, SCAN) or use
+// the in-memory counts commit the group first instead. The commit updates the
+// counter cache as Mutation::Commit would, under the same locks.
+//
 // Disk errors: any failed write to RocksDB (or failed WAL sync) puts the
 // keyspace in the "disk failing" state: writes are refused up front with
 // kDiskError naming RocksDB's error, reads go on. RocksDB itself turns
@@ -97,7 +109,9 @@
 #include <ctime>
 #include <filesystem>
 #include <mutex>
+#include <span>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <spdlog/spdlog.h>
@@ -278,6 +292,55 @@ struct Transaction {
 
 thread_local Transaction* active_transaction = nullptr;
 
+// A thread's write group (Keyspace::GroupScope): the writes of many
+// operations waiting to go to RocksDB as one batch, their keys' stripes held
+// until then. Owned by the keyspace; its thread finds it through
+// thread_group_slot. Members that need Keyspace::Impl are defined after it.
+struct WriteGroup {
+  explicit WriteGroup(Keyspace::Impl* impl);
+
+  // Holds stripes, and so possibly writes, not committed yet.
+  bool Pending() const { return !stripes.empty(); }
+  // Takes the stripes (ascending, distinct) of one more write. kDiskError
+  // while the disk is failing. A stripe another thread holds makes the group
+  // commit first (reported to the listener like any commit); only then, with
+  // nothing held, does it wait.
+  Status Acquire(std::span<const size_t> wanted);
+  // Writes the batch, updates the counter cache, tells the listener, and
+  // releases every stripe.
+  Status Commit();
+
+  struct Entry {
+    std::optional<StoredValue> value;  // nullopt: deleted.
+    bool single;                       // written alone, so worth caching (Mutation::Commit).
+  };
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view key) const { return std::hash<std::string_view>{}(key); }
+  };
+
+  Keyspace::Impl* const impl;
+  GroupListener* listener = nullptr;
+  bool in_scope = false;
+  KeyLocks::HeldSet stripes;
+  rocksdb::WriteBatch batch;
+  // The latest value of every key written since the last commit.
+  std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
+  int64_t key_delta = 0;
+  int64_t expiring_delta = 0;
+  rocksdb::Status failure;  // a batch append failed: the commit fails.
+};
+
+// Past this many bytes a group commits before taking more writes.
+constexpr size_t kMaxGroupBytes = 16u << 20;
+
+struct ThreadGroupSlot {
+  uint64_t keyspace_id = 0;  // Keyspace::Impl::id of the group's keyspace.
+  WriteGroup* group = nullptr;
+};
+thread_local ThreadGroupSlot thread_group_slot;
+std::atomic<uint64_t> next_keyspace_id{1};
+
 // RocksDB statistics that keep only what the metrics show, the block cache's
 // hits and misses. RocksDB's own implementation counts every ticker (several
 // per read and per write) in per-core slots, which measurably slowed INCR;
@@ -333,6 +396,14 @@ struct Keyspace::Impl {
   int64_t Now() const;
   // The transaction this thread is running on this keyspace, if any.
   Transaction* ActiveTransaction() const;
+  // The calling thread's write group on this keyspace, if it has one.
+  WriteGroup* ThreadGroup() const;
+  // The same while the thread is inside a GroupScope and no transaction.
+  WriteGroup* ScopedGroup() const;
+  // Commits the calling thread's group if it has a pending one.
+  Status CommitThreadGroup();
+  // Fills *slot from the scoped group's pending write of `key`, if any.
+  bool LoadPending(const WriteGroup* group, std::string_view key, int64_t now, Slot* slot) const;
   // Returns `status`, first abandoning the active transaction if it is an
   // I/O error: a transaction that met one writes nothing.
   Status Noted(Status status);
@@ -395,7 +466,10 @@ struct Keyspace::Impl {
   std::shared_ptr<rocksdb::Cache> block_cache;  // shared by every column family
   std::shared_ptr<KeepMemtableNonEmpty> sentinel = std::make_shared<KeepMemtableNonEmpty>();
 
+  const uint64_t id = next_keyspace_id.fetch_add(1);
   KeyLocks locks;
+  std::mutex groups_mutex;
+  std::vector<std::unique_ptr<WriteGroup>> groups;  // one per thread that opened a GroupScope
   std::unique_ptr<CounterCache> cache;  // see "The counter cache" above.
   std::atomic<int64_t> key_count{0};
   std::atomic<int64_t> expiring_count{0};
@@ -437,14 +511,23 @@ namespace {
 // which writes everything at once when the body is done.
 class Mutation {
  public:
-  explicit Mutation(Keyspace::Impl* impl) : impl_(impl), transaction_(impl->ActiveTransaction()) {}
+  explicit Mutation(Keyspace::Impl* impl)
+      : impl_(impl),
+        transaction_(impl->ActiveTransaction()),
+        group_(transaction_ == nullptr ? impl->ScopedGroup() : nullptr) {
+    // A write outside the thread's scope must neither wait for stripes its
+    // own pending group holds nor overtake that group's writes.
+    if (transaction_ == nullptr && group_ == nullptr) impl->CommitThreadGroup();
+  }
 
   Status Lock(std::string_view key) {
-    if (transaction_ == nullptr) {
-      guard_ = impl_->locks.Lock(key);
-      return Status();
+    if (transaction_ != nullptr) return CheckCovered(key);
+    if (group_ != nullptr) {
+      const size_t stripe = KeyLocks::StripeOf(key);
+      return group_->Acquire({&stripe, 1});
     }
-    return CheckCovered(key);
+    guard_ = impl_->locks.Lock(key);
+    return Status();
   }
 
   // The read half of every single-key read-modify-write: lock the key, then
@@ -458,19 +541,32 @@ class Mutation {
   }
 
   Status Lock(const std::vector<std::string_view>& keys) {
-    if (transaction_ == nullptr) {
-      guard_ = impl_->locks.Lock(keys);
+    if (transaction_ != nullptr) {
+      for (std::string_view key : keys) {
+        Status status = CheckCovered(key);
+        if (!status.ok()) return status;
+      }
       return Status();
     }
-    for (std::string_view key : keys) {
-      Status status = CheckCovered(key);
-      if (!status.ok()) return status;
+    if (group_ != nullptr) {
+      std::vector<size_t> stripes;
+      stripes.reserve(keys.size());
+      for (std::string_view key : keys) stripes.push_back(KeyLocks::StripeOf(key));
+      std::sort(stripes.begin(), stripes.end());
+      stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+      return group_->Acquire(stripes);
     }
+    guard_ = impl_->locks.Lock(keys);
     return Status();
   }
 
-  // Every stripe, for DeleteAll.
+  // Every stripe, for DeleteAll. A group cannot hold them all without
+  // waiting, so FLUSH commits the thread's group and runs on its own.
   Status LockAll() {
+    if (group_ != nullptr) {
+      impl_->CommitThreadGroup();
+      group_ = nullptr;
+    }
     if (transaction_ == nullptr) {
       guard_ = impl_->locks.LockAll();
       return Status();
@@ -527,6 +623,7 @@ class Mutation {
       transaction_->expiring_delta += expiring_delta_;
       return Status();
     }
+    if (group_ != nullptr) return CommitToGroup();
     if (!error_.ok()) return IoError(error_);
     Status status = impl_->WriteWithCounts(&own_batch_, key_delta_, expiring_delta_, counts_reset_);
     // Still under the keys' locks (see "The counter cache" above).
@@ -553,7 +650,30 @@ class Mutation {
  private:
   rocksdb::WriteBatchBase& batch() {
     if (transaction_ != nullptr) return transaction_->batch;
+    if (group_ != nullptr) return group_->batch;
     return own_batch_;
+  }
+
+  // The writes are in the group's batch already: leave the counts and the
+  // values for its commit. A failed append fails the whole group.
+  Status CommitToGroup() {
+    if (!error_.ok()) {
+      if (group_->failure.ok()) group_->failure = error_;
+      return IoError(error_);
+    }
+    group_->key_delta += key_delta_;
+    group_->expiring_delta += expiring_delta_;
+    const bool single = written_.size() == 1;
+    for (auto& [key, value] : written_) {
+      WriteGroup::Entry entry{std::move(value), single};
+      auto it = group_->entries.find(key);
+      if (it == group_->entries.end()) {
+        group_->entries.emplace(std::string(key), std::move(entry));
+      } else {
+        it->second = std::move(entry);
+      }
+    }
+    return Status();
   }
 
   Status CheckCovered(std::string_view key) {
@@ -590,6 +710,7 @@ class Mutation {
 
   Keyspace::Impl* impl_;
   Transaction* transaction_;  // nullptr: outside Atomically.
+  WriteGroup* group_;         // non-null: in a GroupScope (never with a transaction).
   KeyLocks::Guard guard_;     // released after Commit, when the Mutation goes.
   rocksdb::WriteBatch own_batch_;
   // Most mutations write one key: no allocation for the list then.
@@ -775,6 +896,34 @@ Transaction* Keyspace::Impl::ActiveTransaction() const {
   return transaction != nullptr && transaction->impl == this ? transaction : nullptr;
 }
 
+WriteGroup* Keyspace::Impl::ThreadGroup() const {
+  return thread_group_slot.keyspace_id == id ? thread_group_slot.group : nullptr;
+}
+
+WriteGroup* Keyspace::Impl::ScopedGroup() const {
+  WriteGroup* group = ThreadGroup();
+  return group != nullptr && group->in_scope && ActiveTransaction() == nullptr ? group : nullptr;
+}
+
+Status Keyspace::Impl::CommitThreadGroup() {
+  WriteGroup* group = ThreadGroup();
+  return group != nullptr ? group->Commit() : Status();
+}
+
+bool Keyspace::Impl::LoadPending(const WriteGroup* group, std::string_view key, int64_t now,
+                                 Slot* slot) const {
+  if (group == nullptr || group->entries.empty()) return false;
+  auto it = group->entries.find(key);
+  if (it == group->entries.end()) return false;
+  *slot = Slot();
+  if (it->second.value) {
+    slot->present = true;
+    slot->value = *it->second.value;
+    slot->live = !IsExpired(slot->value.expire_at_ms, now);
+  }
+  return true;
+}
+
 Status Keyspace::Impl::Noted(Status status) {
   if (status.code() == Code::kIoError) {
     if (Transaction* transaction = ActiveTransaction()) transaction->Fail(status);
@@ -803,6 +952,7 @@ Status Keyspace::Impl::Load(std::string_view key, int64_t now, Slot* slot) {
     if (!status.ok()) return Noted(IoError(status));
     return Noted(DecodeSlot(encoded.ToStringView(), now, slot));
   }
+  if (LoadPending(ScopedGroup(), key, now, slot)) return Status();
   uint64_t ticket = 0;
   if (cache->Lookup(key, &slot->value, &ticket)) {
     slot->present = true;
@@ -833,12 +983,16 @@ Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64
   }
   // With the keys locked, those in the counter cache are what RocksDB holds
   // and stay so: only the others need reading.
+  // This thread's pending writes are its own: no other thread can change
+  // those keys before the group commits, so they mix with either.
+  const WriteGroup* group = ScopedGroup();
   std::vector<size_t> missed;
   std::vector<uint64_t> tickets;
   missed.reserve(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) {
     uint64_t ticket = 0;
     Slot& slot = (*slots)[i];
+    if (LoadPending(group, keys[i], now, &slot)) continue;
     if (keys_locked && cache->Lookup(keys[i], &slot.value, &ticket)) {
       slot.present = true;
       slot.live = !IsExpired(slot.value.expire_at_ms, now);
@@ -1093,6 +1247,52 @@ Status Transaction::Write() {
   return impl->WriteWithCounts(&combined, key_delta, expiring_delta, /*counts_reset=*/true);
 }
 
+WriteGroup::WriteGroup(Keyspace::Impl* impl) : impl(impl), stripes(&impl->locks) {}
+
+Status WriteGroup::Acquire(std::span<const size_t> wanted) {
+  if (Status writable = impl->CheckWritable(); !writable.ok()) return writable;
+  if (batch.GetDataSize() > kMaxGroupBytes) Commit();  // its result goes to the listener.
+  for (size_t stripe : wanted) {
+    if (stripes.TryAdd(stripe)) continue;
+    Commit();
+    // Holding nothing now, and taking them in ascending order: this cannot
+    // deadlock with any other holder.
+    for (size_t again : wanted) stripes.Add(again);
+    break;
+  }
+  return Status();
+}
+
+Status WriteGroup::Commit() {
+  if (!Pending()) return Status();
+  Status status = failure.ok() ? impl->WriteWithCounts(&batch, key_delta, expiring_delta, false)
+                               : IoError(failure);
+  // Still under the keys' locks (see "The counter cache" above).
+  CounterCache& cache = *impl->cache;
+  std::vector<std::string_view> keys;
+  keys.reserve(entries.size());
+  for (auto& [key, entry] : entries) {
+    keys.push_back(key);
+    if (status.ok() && entry.value) {
+      if (entry.single) {
+        cache.Put(key, *entry.value);
+      } else {
+        cache.Update(key, *entry.value);
+      }
+    } else {
+      cache.Erase(key);
+    }
+  }
+  if (listener != nullptr) listener->OnGroupCommitted(status, keys);
+  batch.Clear();
+  entries.clear();
+  key_delta = 0;
+  expiring_delta = 0;
+  failure = rocksdb::Status::OK();
+  stripes.ReleaseAll();
+  return status;
+}
+
 // --- Disk errors -------------------------------------------------------------
 
 Status Keyspace::Impl::CheckWritable() const {
@@ -1234,6 +1434,7 @@ Status Keyspace::Impl::RunCheckpoint(std::string* path) {
 }
 
 Status Keyspace::Checkpoint(std::string* path) {
+  impl_->CommitThreadGroup();  // a checkpoint holds what this thread wrote before it.
   {
     std::lock_guard lock(impl_->checkpoint_mutex);
     if (impl_->checkpoint_running) return Status(Code::kBusy);
@@ -1244,6 +1445,7 @@ Status Keyspace::Checkpoint(std::string* path) {
 
 Status Keyspace::StartBackgroundCheckpoint() {
   Impl& impl = *impl_;
+  impl.CommitThreadGroup();
   std::lock_guard lock(impl.checkpoint_mutex);
   if (impl.checkpoint_running) return Status(Code::kBusy);
   // The previous BGSAVE's thread has finished (it cleared checkpoint_running
@@ -1489,11 +1691,15 @@ uint64_t VisibleCount(int64_t stored, const Transaction* transaction, int64_t Tr
 
 }  // namespace
 
+// The in-memory counts include only committed writes: commit this thread's
+// group first.
 uint64_t Keyspace::Size() const {
+  impl_->CommitThreadGroup();
   return VisibleCount(impl_->key_count.load(), impl_->ActiveTransaction(), &Transaction::key_delta);
 }
 
 uint64_t Keyspace::ExpiringSize() const {
+  impl_->CommitThreadGroup();
   return VisibleCount(impl_->expiring_count.load(), impl_->ActiveTransaction(),
                       &Transaction::expiring_delta);
 }
@@ -1673,6 +1879,7 @@ Status Keyspace::Flush() {
 // Load does for the other reads: a transaction that met an I/O error writes
 // nothing.
 Status Keyspace::Keys(std::string_view pattern, std::vector<std::string>* keys) {
+  impl_->CommitThreadGroup();  // iterators see RocksDB only.
   keys->clear();
   const int64_t now = NowMs();
   const std::string_view prefix = GlobLiteralPrefix(pattern);
@@ -1688,6 +1895,7 @@ Status Keyspace::Keys(std::string_view pattern, std::vector<std::string>* keys) 
 
 Status Keyspace::Scan(uint64_t cursor, std::string_view pattern, int64_t count,
                       std::optional<KeyType> type, ScanResult* result) {
+  impl_->CommitThreadGroup();  // iterators see RocksDB only.
   *result = ScanResult();
   const int64_t now = NowMs();
   const std::string_view prefix = GlobLiteralPrefix(pattern);
@@ -1724,6 +1932,9 @@ Status Keyspace::Atomically(const std::vector<std::string_view>& keys, bool all_
     return Status(Code::kIoError, "Atomically cannot run inside another Atomically");
   }
   Impl& impl = *impl_;
+  // The body's reads go through RocksDB and its locks must not wait for this
+  // thread's own group.
+  impl.CommitThreadGroup();
   // Sorted stripes, taken all at once before the body: the body never locks,
   // so two transactions (or a transaction and any other write) cannot
   // deadlock. Released only after the commit, with the counts updated.
@@ -1738,6 +1949,35 @@ Status Keyspace::Atomically(const std::vector<std::string_view>& keys, bool all_
     body();
   }
   return transaction.Commit();
+}
+
+// --- Group commit ----------------------------------------------------------
+
+Keyspace::GroupScope::GroupScope(Keyspace& keyspace, GroupListener& listener)
+    : impl_(keyspace.impl_.get()) {
+  WriteGroup* group = impl_->ThreadGroup();
+  if (group == nullptr) {
+    auto owned = std::make_unique<WriteGroup>(impl_);
+    group = owned.get();
+    {
+      std::lock_guard lock(impl_->groups_mutex);
+      impl_->groups.push_back(std::move(owned));
+    }
+    thread_group_slot = ThreadGroupSlot{impl_->id, group};
+  }
+  group->listener = &listener;
+  group->in_scope = true;
+}
+
+Keyspace::GroupScope::~GroupScope() {
+  if (WriteGroup* group = impl_->ThreadGroup()) group->in_scope = false;
+}
+
+Status Keyspace::CommitGroup() { return impl_->CommitThreadGroup(); }
+
+bool Keyspace::GroupPending() const {
+  const WriteGroup* group = impl_->ThreadGroup();
+  return group != nullptr && group->Pending();
 }
 
 }  // namespace tally::storage

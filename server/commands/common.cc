@@ -20,37 +20,37 @@ bool ParseIntegerArg(CommandContext& ctx, std::string_view text, int64_t* out) {
 
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status) {
   using storage::Code;
+  if (status.code() == Code::kOk || status.code() == Code::kNotFound) {
+    return ctx.reply.Null();  // not errors; callers normally handle these themselves.
+  }
+  ctx.reply.Error(StorageErrorText(status));
+}
+
+std::string StorageErrorText(const storage::Status& status) {
+  using storage::Code;
   switch (status.code()) {
     case Code::kOk:
     case Code::kNotFound:
-      ctx.reply.Null();  // not errors; callers normally handle these themselves.
-      return;
+      break;
     case Code::kNotInteger:
-      ctx.reply.Error(kErrNotInteger);
-      return;
+      return std::string(kErrNotInteger);
     case Code::kNotFloat:
-      ctx.reply.Error("ERR value is not a valid float");
-      return;
+      return "ERR value is not a valid float";
     case Code::kOverflow:
-      ctx.reply.Error("ERR increment or decrement would overflow");
-      return;
+      return "ERR increment or decrement would overflow";
     case Code::kNanOrInf:
-      ctx.reply.Error("ERR increment would produce NaN or Infinity");
-      return;
+      return "ERR increment would produce NaN or Infinity";
     case Code::kInvalidCursor:
-      ctx.reply.Error("ERR invalid cursor");
-      return;
+      return "ERR invalid cursor";
     case Code::kIoError:
-      ctx.reply.Error("ERR storage error: " + status.message());
-      return;
+      return "ERR storage error: " + status.message();
     case Code::kDiskError:
-      ctx.reply.Error("MISCONF Errors writing to the data directory: " + status.message() +
-                      ". Writes are refused until the disk is writable again; reads keep working.");
-      return;
+      return "MISCONF Errors writing to the data directory: " + status.message() +
+             ". Writes are refused until the disk is writable again; reads keep working.";
     case Code::kBusy:
-      ctx.reply.Error("ERR Background save already in progress");
-      return;
+      return "ERR Background save already in progress";
   }
+  return "ERR storage error: " + status.message();
 }
 
 void ReplyInvalidExpireTime(CommandContext& ctx) {

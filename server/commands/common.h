@@ -22,6 +22,8 @@ bool ParseIntegerArg(CommandContext& ctx, std::string_view text, int64_t* out);
 
 // Replies with Redis's text for a failed storage operation.
 void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
+// The error reply (without the '-') for a storage failure.
+std::string StorageErrorText(const storage::Status& status);
 
 // "ERR invalid expire time in '<command>' command".
 void ReplyInvalidExpireTime(CommandContext& ctx);

@@ -35,7 +35,7 @@ std::vector<std::string_view> TransactionKeys(const CommandContext& ctx,
 // after the locks are taken, so no write can slip between check and commit.
 void ExecuteAtomically(CommandContext& ctx, std::vector<QueuedCommand>& queued) {
   // In flight for WATCH, like any command that touches keys.
-  InFlightCommands::Scope in_flight(ctx.server.in_flight);
+  InFlightCommands::Scope in_flight(ctx.server.in_flight, ctx.keyspace());
   bool all_keys = false;
   const auto keys = TransactionKeys(ctx, queued, &all_keys);
   // Replies go to a buffer first: if the commit fails, none of them is true.
@@ -114,6 +114,10 @@ void Watch(CommandContext& ctx) {
   }
   // A write that began before the keys were registered did not mark them;
   // wait for it, so the value this client reads next already includes it.
+  // (A write still pending in a write group marks them when it commits:
+  // GroupCommitter.) This thread's own group commits first, because the
+  // commands waited for may be waiting for its key locks.
+  ctx.keyspace().CommitGroup();
   ctx.server.in_flight.WaitForAll();
   // Only now note each key's expiry, for the expired-while-watched rule.
   for (auto key : added) ctx.client.watcher.SetExpireAt(key, ctx.keyspace().ExpireAtMs(key));

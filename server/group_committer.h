@@ -1,0 +1,60 @@
+// Group commit for one I/O thread. Connections execute what they read inside
+// a storage::Keyspace::GroupScope, so their writes join the thread's write
+// group instead of each going to RocksDB alone; a connection whose replies
+// may reflect that group (its own writes, or reads of the thread's pending
+// writes) waits here. The commit is posted to the thread's io_context: it runs
+// once the handlers that are ready now have run, so every client the thread
+// serves in one turn, and every command of each one's pipeline, shares one
+// RocksDB write and one WAL append.
+#pragma once
+
+// Boost 1.74's asio/awaitable.hpp uses std::exchange without including
+// <utility>, so it must come first (in its own block, which clang-format keeps).
+#include <utility>
+
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "server/server_context.h"
+#include "storage/keyspace.h"
+
+namespace tally::server {
+
+class GroupCommitter : public storage::GroupListener {
+ public:
+  GroupCommitter(boost::asio::io_context& io, ServerContext& server) : io_(io), server_(server) {}
+  GroupCommitter(const GroupCommitter&) = delete;
+  GroupCommitter& operator=(const GroupCommitter&) = delete;
+
+  // Calls `resume` through the io_context with the status of the commit of
+  // the thread's pending group, once it is done; makes sure a commit is
+  // coming. Call on the thread, while its group is pending.
+  void WhenCommitted(std::function<void(const storage::Status&)> resume);
+  // How many of this thread's commits have failed, and the last failure. A
+  // connection compares the count before and after executing a read's
+  // commands: a difference means a commit that may have held its writes
+  // failed meanwhile.
+  uint64_t failures() const { return failures_; }
+  const storage::Status& last_failure() const { return last_failure_; }
+
+  // Marks watchers of the written keys (a pending write that found nobody
+  // watching when it ran may have been watched since), then resumes every
+  // waiting connection.
+  void OnGroupCommitted(const storage::Status& status,
+                        const std::vector<std::string_view>& keys) override;
+
+ private:
+  void Resume(const storage::Status& status);
+
+  boost::asio::io_context& io_;
+  ServerContext& server_;
+  std::vector<std::function<void(const storage::Status&)>> waiters_;
+  bool commit_posted_ = false;
+  uint64_t failures_ = 0;
+  storage::Status last_failure_;
+};
+
+}  // namespace tally::server

@@ -1,0 +1,238 @@
+// Group commit (Keyspace::GroupScope): pending writes, read-your-writes,
+// commits early and on demand, failures, and two threads' groups contending
+// for the same keys. Catch assertions run only on the main thread.
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include "keyspace_fixture.h"
+#include "tests/durability/sync_tracking_fs.h"
+
+using namespace tally::storage;
+using tally::storage::testing::CheckStoreInvariants;
+using tally::storage::testing::ReadStore;
+using tally::storage::testing::TempDir;
+using tally::storage::testing::TestKeyspace;
+
+namespace {
+
+// Records every commit the keyspace reports.
+struct RecordingListener : GroupListener {
+  void OnGroupCommitted(const Status& status, const std::vector<std::string_view>& keys) override {
+    statuses.push_back(status);
+    committed_keys.emplace_back(keys.begin(), keys.end());
+  }
+  std::vector<Status> statuses;
+  std::vector<std::vector<std::string>> committed_keys;
+};
+
+// What another thread sees of `key` (GET's text, or "(nil)").
+std::string SeenElsewhere(Keyspace& keyspace, std::string_view key) {
+  std::string seen;
+  std::thread reader([&] {
+    std::string value;
+    seen = keyspace.Get(key, &value).ok() ? value : "(nil)";
+  });
+  reader.join();
+  return seen;
+}
+
+}  // namespace
+
+TEST_CASE("group: writes are pending until the commit, then all visible", "[keyspace][group]") {
+  TestKeyspace ks;
+  RecordingListener listener;
+  {
+    Keyspace::GroupScope scope(*ks, listener);
+    int64_t result = 0;
+    REQUIRE_OK(ks->IncrBy("a", 1, &result));
+    REQUIRE_OK(ks->IncrBy("a", 1, &result));
+    CHECK(result == 2);  // read its own pending write
+    SetOptions expiring;
+    expiring.expire_at_ms = ks.now_ms + 10'000;
+    SetResult set;
+    REQUIRE_OK(ks->Set("b", "text", expiring, &set));
+    CHECK(ks->TtlMs("b") == 10'000);
+    int64_t deleted = 0;
+    REQUIRE_OK(ks->IncrBy("c", 5, &result));
+    REQUIRE_OK(ks->Del({"c", "missing"}, &deleted));
+    CHECK(deleted == 1);
+    std::vector<std::optional<std::string>> values;
+    REQUIRE_OK(ks->MGet({"a", "b", "c"}, &values));
+    CHECK(values == std::vector<std::optional<std::string>>{"2", "text", std::nullopt});
+
+    CHECK(ks->GroupPending());
+    CHECK(listener.statuses.empty());
+    CHECK(SeenElsewhere(*ks, "a") == "(nil)");
+    CHECK(SeenElsewhere(*ks, "b") == "(nil)");
+  }
+  // Leaving the scope commits nothing: the caller decides when.
+  CHECK(ks->GroupPending());
+  CHECK(SeenElsewhere(*ks, "a") == "(nil)");
+  REQUIRE_OK(ks->CommitGroup());
+  CHECK_FALSE(ks->GroupPending());
+  REQUIRE(listener.statuses.size() == 1);
+  CHECK(listener.statuses[0].ok());
+  std::set<std::string> keys(listener.committed_keys[0].begin(), listener.committed_keys[0].end());
+  CHECK(keys == std::set<std::string>{"a", "b", "c"});
+  CHECK(SeenElsewhere(*ks, "a") == "2");
+  CHECK(SeenElsewhere(*ks, "b") == "text");
+  CHECK(ks->Size() == 2);
+  CHECK(ks->ExpiringSize() == 1);
+  REQUIRE_OK(ks->CommitGroup());  // nothing pending: no report
+  CHECK(listener.statuses.size() == 1);
+  ks.Close();
+  CheckStoreInvariants(ReadStore(ks.options.dir));
+}
+
+TEST_CASE("group: reads that cannot see pending writes commit the group first",
+          "[keyspace][group]") {
+  TestKeyspace ks;
+  RecordingListener listener;
+  Keyspace::GroupScope scope(*ks, listener);
+  int64_t result = 0;
+  SECTION("KEYS") {
+    REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
+    CHECK(ks.Keys("usage:*") == std::vector<std::string>{"usage:x"});
+  }
+  SECTION("SCAN") {
+    REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
+    ScanResult scan;
+    REQUIRE_OK(ks->Scan(0, "*", 10, std::nullopt, &scan));
+    CHECK(scan.keys == std::vector<std::string>{"usage:x"});
+  }
+  SECTION("DBSIZE") {
+    REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
+    CHECK(ks->Size() == 1);
+  }
+  SECTION("a transaction") {
+    REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
+    std::vector<std::string_view> locked = {"usage:x"};
+    REQUIRE_OK(ks->Atomically(locked, false, [&] { REQUIRE_OK(ks->IncrBy("usage:x", 1, &result)); }));
+    CHECK(result == 2);
+  }
+  SECTION("FLUSH") {
+    REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
+    REQUIRE_OK(ks->Flush());
+    CHECK(ks->Size() == 0);
+  }
+  CHECK_FALSE(ks->GroupPending());
+  REQUIRE(listener.statuses.size() == 1);
+  CHECK(listener.statuses[0].ok());
+}
+
+TEST_CASE("group: a write outside the scope commits the thread's group first",
+          "[keyspace][group]") {
+  TestKeyspace ks;
+  RecordingListener listener;
+  int64_t result = 0;
+  {
+    Keyspace::GroupScope scope(*ks, listener);
+    REQUIRE_OK(ks->IncrBy("k", 1, &result));
+  }
+  // Its key is locked by this thread's group: without the commit this would
+  // wait forever.
+  REQUIRE_OK(ks->IncrBy("k", 1, &result));
+  CHECK(result == 2);
+  CHECK(listener.statuses.size() == 1);
+  CHECK_FALSE(ks->GroupPending());
+}
+
+TEST_CASE("group: another thread's write of a pending key waits for the commit",
+          "[keyspace][group]") {
+  TestKeyspace ks;
+  RecordingListener listener;
+  Keyspace::GroupScope scope(*ks, listener);
+  int64_t result = 0;
+  REQUIRE_OK(ks->IncrBy("k", 1, &result));
+  std::atomic<bool> done{false};
+  int64_t other = 0;
+  std::thread writer([&] {
+    int64_t value = 0;
+    if (ks->IncrBy("k", 10, &value).ok()) other = value;
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK_FALSE(done);  // it holds no lock the group needs; it waits for "k"
+  REQUIRE_OK(ks->CommitGroup());
+  writer.join();
+  CHECK(other == 11);
+}
+
+TEST_CASE("group: two threads' groups on the same keys never deadlock or lose a write",
+          "[keyspace][group]") {
+  TestKeyspace ks;
+  constexpr int kRounds = 2'000;
+  std::atomic<int> errors{0};
+  auto run = [&](bool reversed) {
+    RecordingListener listener;
+    Keyspace::GroupScope scope(*ks, listener);
+    const std::vector<std::string> keys = reversed ? std::vector<std::string>{"b", "a", "c"}
+                                                   : std::vector<std::string>{"a", "b", "c"};
+    for (int i = 0; i < kRounds; ++i) {
+      for (const std::string& key : keys) {
+        int64_t result = 0;
+        if (!ks->IncrBy(key, 1, &result).ok()) ++errors;
+      }
+      // Commit now and then, as an I/O thread does after each turn.
+      if (i % 7 == 6 && !ks->CommitGroup().ok()) ++errors;
+    }
+    if (!ks->CommitGroup().ok()) ++errors;
+    for (const Status& status : listener.statuses) {
+      if (!status.ok()) ++errors;
+    }
+  };
+  std::thread first(run, false);
+  std::thread second(run, true);
+  first.join();
+  second.join();
+  CHECK(errors == 0);
+  for (const char* key : {"a", "b", "c"}) CHECK(ks.Get(key) == std::to_string(2 * kRounds));
+  ks.Close();
+  CheckStoreInvariants(ReadStore(ks.options.dir));
+}
+
+TEST_CASE("group: a failed commit applies none of its writes", "[keyspace][group]") {
+  TempDir dir;
+  const std::string control = (dir.path() / "disk-full").string();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
+      tally::testing::NewFaultSwitchFileSystem(rocksdb::FileSystem::Default(), control));
+  OpenOptions options;
+  options.dir = (dir.path() / "data").string();
+  options.env = env.get();
+  options.durability = Durability::kNone;
+  std::unique_ptr<Keyspace> keyspace;
+  REQUIRE_OK(Keyspace::Open(options, &keyspace));
+  RecordingListener listener;
+  {
+    Keyspace::GroupScope scope(*keyspace, listener);
+    int64_t result = 0;
+    REQUIRE_OK(keyspace->IncrBy("k", 1, &result));
+    REQUIRE_OK(keyspace->CommitGroup());
+
+    REQUIRE_OK(keyspace->IncrBy("k", 1, &result));
+    REQUIRE_OK(keyspace->IncrBy("j", 1, &result));
+    CHECK(result == 1);
+    std::ofstream(control).put('x');
+    CHECK(keyspace->CommitGroup().code() == Code::kDiskError);
+    REQUIRE(listener.statuses.size() == 2);
+    CHECK(listener.statuses[1].code() == Code::kDiskError);
+    // Neither write happened, and the cache did not keep them.
+    std::string value;
+    REQUIRE_OK(keyspace->Get("k", &value));
+    CHECK(value == "1");
+    CHECK(keyspace->Get("j", &value).code() == Code::kNotFound);
+    // While the disk is failing, writes are refused up front, as outside a group.
+    CHECK(keyspace->IncrBy("k", 1, &result).code() == Code::kDiskError);
+    CHECK_FALSE(keyspace->GroupPending());
+  }
+  std::filesystem::remove(control);
+  keyspace.reset();
+}
