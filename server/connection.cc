@@ -261,6 +261,9 @@ void Connection::ProcessInput() {
                  client_.id, peer_, QueryBufferBytes());
     return Close();
   }
+  // Another I/O thread waits for a key this group holds: let it go now
+  // rather than after every other client this thread serves in this turn.
+  if (server_.keyspace.GroupWanted()) server_.keyspace.CommitGroup();
   // A group committed early while these commands ran may have held some of
   // their writes, or writes they read.
   storage::Status failed_meanwhile;

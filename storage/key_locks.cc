@@ -48,13 +48,13 @@ size_t KeyLocks::StripeOf(std::string_view key) {
 
 KeyLocks::Guard KeyLocks::LockSorted(std::vector<size_t> stripes) {
   if (stripes.empty()) return Guard();  // holds nothing (Release unlocks no stripe).
-  for (size_t stripe : stripes) stripes_[stripe].mutex.lock();
+  for (size_t stripe : stripes) LockStripe(stripe);
   return Guard(this, std::move(stripes));
 }
 
 KeyLocks::Guard KeyLocks::Lock(std::string_view key) {
   const size_t stripe = StripeOf(key);
-  stripes_[stripe].mutex.lock();
+  LockStripe(stripe);
   return Guard(this, stripe);
 }
 
@@ -73,9 +73,25 @@ KeyLocks::Guard KeyLocks::LockAll() {
   return LockSorted(std::move(stripes));
 }
 
+void KeyLocks::LockStripe(size_t stripe) {
+  Stripe& wanted = stripes_[stripe];
+  if (wanted.mutex.try_lock()) return;
+  if (HeldSet* holder = wanted.holder.load(std::memory_order_acquire)) {
+    holder->wanted_.store(true, std::memory_order_relaxed);
+  }
+  wanted.mutex.lock();
+}
+
 bool KeyLocks::HeldSet::TryAdd(size_t stripe) {
   if (member_[stripe]) return true;
-  if (!locks_->stripes_[stripe].mutex.try_lock()) return false;
+  Stripe& wanted = locks_->stripes_[stripe];
+  if (!wanted.mutex.try_lock()) {
+    if (HeldSet* holder = wanted.holder.load(std::memory_order_acquire)) {
+      holder->wanted_.store(true, std::memory_order_relaxed);
+    }
+    return false;
+  }
+  wanted.holder.store(this, std::memory_order_release);
   member_[stripe] = true;
   held_.push_back(stripe);
   return true;
@@ -83,17 +99,21 @@ bool KeyLocks::HeldSet::TryAdd(size_t stripe) {
 
 void KeyLocks::HeldSet::Add(size_t stripe) {
   if (member_[stripe]) return;
-  locks_->stripes_[stripe].mutex.lock();
+  locks_->LockStripe(stripe);
+  locks_->stripes_[stripe].holder.store(this, std::memory_order_release);
   member_[stripe] = true;
   held_.push_back(stripe);
 }
 
 void KeyLocks::HeldSet::ReleaseAll() {
   for (auto it = held_.rbegin(); it != held_.rend(); ++it) {
-    locks_->stripes_[*it].mutex.unlock();
+    Stripe& stripe = locks_->stripes_[*it];
+    stripe.holder.store(nullptr, std::memory_order_relaxed);
+    stripe.mutex.unlock();
     member_[*it] = false;
   }
   held_.clear();
+  wanted_.store(false, std::memory_order_relaxed);
 }
 
 }  // namespace tally::storage

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <mutex>
 #include <string_view>
@@ -62,6 +63,9 @@ class KeyLocks {
     ~HeldSet() { ReleaseAll(); }
 
     bool empty() const { return held_.empty(); }
+    // Whether another thread has waited for one of the stripes held since
+    // the set last released them: the holder should release soon.
+    bool wanted() const { return wanted_.load(std::memory_order_relaxed); }
     bool Holds(size_t stripe) const { return member_[stripe]; }
     // Takes `stripe` unless another thread holds it; true if it is now held.
     bool TryAdd(size_t stripe);
@@ -71,9 +75,11 @@ class KeyLocks {
     void ReleaseAll();
 
    private:
+    friend class KeyLocks;
     KeyLocks* locks_;
     std::vector<size_t> held_;
     std::array<bool, kStripes> member_{};
+    std::atomic<bool> wanted_{false};
   };
 
   static size_t StripeOf(std::string_view key);
@@ -82,7 +88,12 @@ class KeyLocks {
   // Padded to a cache line so neighbouring stripes do not share one.
   struct alignas(64) Stripe {
     std::mutex mutex;
+    // The HeldSet holding the stripe, if one does (they live as long as the
+    // locks), so that a waiter can tell it that it is wanted.
+    std::atomic<HeldSet*> holder{nullptr};
   };
+  // Locks one stripe, first telling a HeldSet holding it that it is wanted.
+  void LockStripe(size_t stripe);
   Guard LockSorted(std::vector<size_t> stripes);
 
   std::array<Stripe, kStripes> stripes_;

@@ -37,16 +37,19 @@
 // and the commit writes the range deletions first, then the body's writes.
 //
 // Group commit (Keyspace::GroupScope): an I/O thread's writes collect in
-// its WriteGroup, one WriteBatch plus the latest value of each key written,
-// whose stripes stay held until the group commits. Holding locks across
-// operations rules out ordered locking, so a group never waits while it holds
-// anything: it takes stripes with try_lock and, when another thread has one,
-// commits first and then waits holding nothing (KeyLocks::HeldSet). Mutation
-// writes into the group's batch and records the values; Load and LoadMany in
-// a scope look there before the cache and RocksDB, which is all the
-// read-your-writes a pipeline needs. Reads that iterate (KEYS, SCAN) or use
-// the in-memory counts commit the group first instead. The commit updates the
-// counter cache as Mutation::Commit would, under the same locks.
+// its WriteGroup, the latest value of each key written, whose stripes stay
+// held until the group commits. Holding locks across operations rules out
+// ordered locking, so a group never waits while it holds anything: it takes
+// stripes with try_lock and, when another thread has one, commits first and
+// then waits holding nothing (KeyLocks::HeldSet). Mutation records values and
+// count changes in the group; Load and LoadMany in a scope look there before
+// the cache and RocksDB, which is all the read-your-writes a pipeline needs.
+// Reads that iterate (KEYS, SCAN) or use the in-memory counts commit the
+// group first instead. The commit writes one batch holding each key's final
+// value (a hundred INCRs of one key are one Put) and the expiry index moved
+// from the key's expiry before the group to its expiry after, so the index
+// invariant above holds for every commit; then it updates the counter cache
+// as Mutation::Commit would, under the same locks.
 //
 // Disk errors: any failed write to RocksDB (or failed WAL sync) puts the
 // keyspace in the "disk failing" state: writes are refused up front with
@@ -306,13 +309,16 @@ struct WriteGroup {
   // commit first (reported to the listener like any commit); only then, with
   // nothing held, does it wait.
   Status Acquire(std::span<const size_t> wanted);
-  // Writes the batch, updates the counter cache, tells the listener, and
-  // releases every stripe.
+  // Writes every entry in one batch, updates the counter cache, tells the
+  // listener, and releases every stripe.
   Status Commit();
 
   struct Entry {
     std::optional<StoredValue> value;  // nullopt: deleted.
     bool single;                       // written alone, so worth caching (Mutation::Commit).
+    // What RocksDB held before the group's first write of the key.
+    bool was_present;
+    int64_t was_expire_at_ms;  // 0 if none or not present.
   };
   struct Hash {
     using is_transparent = void;
@@ -323,15 +329,14 @@ struct WriteGroup {
   GroupListener* listener = nullptr;
   bool in_scope = false;
   KeyLocks::HeldSet stripes;
-  rocksdb::WriteBatch batch;
   // The latest value of every key written since the last commit.
   std::unordered_map<std::string, Entry, Hash, std::equal_to<>> entries;
+  size_t bytes = 0;  // a rough size of `entries`
   int64_t key_delta = 0;
   int64_t expiring_delta = 0;
-  rocksdb::Status failure;  // a batch append failed: the commit fails.
 };
 
-// Past this many bytes a group commits before taking more writes.
+// Past about this many bytes of writes a group commits before taking more.
 constexpr size_t kMaxGroupBytes = 16u << 20;
 
 struct ThreadGroupSlot {
@@ -579,15 +584,20 @@ class Mutation {
 
   // Stores `next` over whatever `current` says is stored under `key`.
   // `key` must stay valid until Commit.
+  // In a write group nothing goes into a batch here: the group's commit
+  // writes each key's final value once (WriteGroup::Commit), so a pipeline of
+  // INCRs on one key costs one memtable insert, not one per INCR.
   void Put(std::string_view key, const Slot& current, StoredValue next) {
     RemoveIndexEntry(key, current);
     if (next.expire_at_ms != 0) {
-      Track(batch().Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
+      if (group_ == nullptr) {
+        Track(batch().Put(impl_->expiry, layout::ExpiryIndexKey(next.expire_at_ms, key), {}));
+      }
       ++expiring_delta_;
     }
     if (!current.present) ++key_delta_;
-    Track(batch().Put(impl_->data, key, EncodeValue(next)));
-    Written(key, std::move(next));
+    if (group_ == nullptr) Track(batch().Put(impl_->data, key, EncodeValue(next)));
+    Written(key, current, std::move(next));
   }
 
   // Removes `key` if anything (even an expired value) is stored under it.
@@ -595,8 +605,8 @@ class Mutation {
     if (!current.present) return;
     RemoveIndexEntry(key, current);
     --key_delta_;
-    Track(batch().Delete(impl_->data, key));
-    Written(key, std::nullopt);
+    if (group_ == nullptr) Track(batch().Delete(impl_->data, key));
+    Written(key, current, std::nullopt);
   }
 
   // Removes every key (FLUSH); the mutation's only write. One batch whatever
@@ -633,15 +643,15 @@ class Mutation {
     // likely); a write of many (MSET, a bulk load) only refreshes the keys
     // already cached, so it cannot push the hot counters out.
     const bool single = written_.size() == 1;
-    for (auto& [key, value] : written_) {
-      if (status.ok() && value) {
+    for (const Write& write : written_) {
+      if (status.ok() && write.value) {
         if (single) {
-          cache.Put(key, *value);
+          cache.Put(write.key, *write.value);
         } else {
-          cache.Update(key, *value);
+          cache.Update(write.key, *write.value);
         }
       } else {
-        cache.Erase(key);
+        cache.Erase(write.key);
       }
     }
     return status;
@@ -650,27 +660,26 @@ class Mutation {
  private:
   rocksdb::WriteBatchBase& batch() {
     if (transaction_ != nullptr) return transaction_->batch;
-    if (group_ != nullptr) return group_->batch;
     return own_batch_;
   }
 
-  // The writes are in the group's batch already: leave the counts and the
-  // values for its commit. A failed append fails the whole group.
+  // Leaves the values and the counts for the group's commit. A key the group
+  // had not written yet notes what RocksDB holds for it, from which the
+  // commit works out the expiry index changes.
   Status CommitToGroup() {
-    if (!error_.ok()) {
-      if (group_->failure.ok()) group_->failure = error_;
-      return IoError(error_);
-    }
     group_->key_delta += key_delta_;
     group_->expiring_delta += expiring_delta_;
     const bool single = written_.size() == 1;
-    for (auto& [key, value] : written_) {
-      WriteGroup::Entry entry{std::move(value), single};
-      auto it = group_->entries.find(key);
+    for (Write& write : written_) {
+      group_->bytes += write.key.size() + (write.value ? write.value->raw.size() : 0) + 64;
+      auto it = group_->entries.find(write.key);
       if (it == group_->entries.end()) {
-        group_->entries.emplace(std::string(key), std::move(entry));
+        WriteGroup::Entry entry{std::move(write.value), single, write.was_present,
+                                write.was_present ? write.was_expire_at_ms : 0};
+        group_->entries.emplace(std::string(write.key), std::move(entry));
       } else {
-        it->second = std::move(entry);
+        it->second.value = std::move(write.value);
+        it->second.single = single;
       }
     }
     return Status();
@@ -688,7 +697,9 @@ class Mutation {
 
   void RemoveIndexEntry(std::string_view key, const Slot& current) {
     if (!current.present || current.value.expire_at_ms == 0) return;
-    Track(batch().Delete(impl_->expiry, layout::ExpiryIndexKey(current.value.expire_at_ms, key)));
+    if (group_ == nullptr) {
+      Track(batch().Delete(impl_->expiry, layout::ExpiryIndexKey(current.value.expire_at_ms, key)));
+    }
     --expiring_delta_;
   }
 
@@ -697,16 +708,23 @@ class Mutation {
     if (error_.ok() && !status.ok()) error_ = status;
   }
 
-  // What the counter cache learns at Commit: `key` stores `value`, or is
-  // gone (nullopt). Inside a transaction only the key is noted: its commit
-  // erases it.
-  void Written(std::string_view key, std::optional<StoredValue> value) {
+  // What the counter cache (and a write group) learns at Commit: `key`,
+  // which held `current`, stores `value`, or is gone (nullopt). Inside a
+  // transaction only the key is noted: its commit erases it.
+  void Written(std::string_view key, const Slot& current, std::optional<StoredValue> value) {
     if (transaction_ != nullptr) {
       transaction_->written.emplace_back(key);
       return;
     }
-    written_.emplace_back(key, std::move(value));
+    written_.push_back(Write{key, std::move(value), current.present, current.value.expire_at_ms});
   }
+
+  struct Write {
+    std::string_view key;
+    std::optional<StoredValue> value;
+    bool was_present;
+    int64_t was_expire_at_ms;  // meaningful when was_present.
+  };
 
   Keyspace::Impl* impl_;
   Transaction* transaction_;  // nullptr: outside Atomically.
@@ -714,8 +732,7 @@ class Mutation {
   KeyLocks::Guard guard_;     // released after Commit, when the Mutation goes.
   rocksdb::WriteBatch own_batch_;
   // Most mutations write one key: no allocation for the list then.
-  boost::container::small_vector<std::pair<std::string_view, std::optional<StoredValue>>, 1>
-      written_;
+  boost::container::small_vector<Write, 1> written_;
   rocksdb::Status error_;
   bool counts_reset_ = false;
   int64_t key_delta_ = 0;
@@ -1251,7 +1268,7 @@ WriteGroup::WriteGroup(Keyspace::Impl* impl) : impl(impl), stripes(&impl->locks)
 
 Status WriteGroup::Acquire(std::span<const size_t> wanted) {
   if (Status writable = impl->CheckWritable(); !writable.ok()) return writable;
-  if (batch.GetDataSize() > kMaxGroupBytes) Commit();  // its result goes to the listener.
+  if (bytes > kMaxGroupBytes) Commit();  // its result goes to the listener.
   for (size_t stripe : wanted) {
     if (stripes.TryAdd(stripe)) continue;
     Commit();
@@ -1265,8 +1282,31 @@ Status WriteGroup::Acquire(std::span<const size_t> wanted) {
 
 Status WriteGroup::Commit() {
   if (!Pending()) return Status();
-  Status status = failure.ok() ? impl->WriteWithCounts(&batch, key_delta, expiring_delta, false)
-                               : IoError(failure);
+  // One batch with each key's final value, and the expiry index moved from
+  // where the key's expiry was before the group to where it is now.
+  rocksdb::WriteBatch batch;
+  rocksdb::Status appended;
+  auto track = [&appended](const rocksdb::Status& status) {
+    if (appended.ok()) appended = status;
+  };
+  for (const auto& [key, entry] : entries) {
+    const int64_t before = entry.was_expire_at_ms;
+    const int64_t after = entry.value ? entry.value->expire_at_ms : 0;
+    if (before != 0 && before != after) {
+      track(batch.Delete(impl->expiry, layout::ExpiryIndexKey(before, key)));
+    }
+    if (after != 0 && after != before) {
+      track(batch.Put(impl->expiry, layout::ExpiryIndexKey(after, key), {}));
+    }
+    if (entry.value) {
+      track(batch.Put(impl->data, key, EncodeValue(*entry.value)));
+    } else if (entry.was_present) {
+      track(batch.Delete(impl->data, key));
+    }
+  }
+  Status status = appended.ok()
+                      ? impl->WriteWithCounts(&batch, key_delta, expiring_delta, false)
+                      : IoError(appended);
   // Still under the keys' locks (see "The counter cache" above).
   CounterCache& cache = *impl->cache;
   std::vector<std::string_view> keys;
@@ -1284,11 +1324,10 @@ Status WriteGroup::Commit() {
     }
   }
   if (listener != nullptr) listener->OnGroupCommitted(status, keys);
-  batch.Clear();
   entries.clear();
+  bytes = 0;
   key_delta = 0;
   expiring_delta = 0;
-  failure = rocksdb::Status::OK();
   stripes.ReleaseAll();
   return status;
 }
@@ -1974,6 +2013,11 @@ Keyspace::GroupScope::~GroupScope() {
 }
 
 Status Keyspace::CommitGroup() { return impl_->CommitThreadGroup(); }
+
+bool Keyspace::GroupWanted() const {
+  const WriteGroup* group = impl_->ThreadGroup();
+  return group != nullptr && group->stripes.wanted();
+}
 
 bool Keyspace::GroupPending() const {
   const WriteGroup* group = impl_->ThreadGroup();

@@ -331,6 +331,9 @@ class Keyspace {
   // Whether the calling thread has a group with uncommitted writes (or held
   // locks).
   bool GroupPending() const;
+  // Whether another thread is waiting for a key lock the calling thread's
+  // group holds: a good moment to commit is now, not at the end of the turn.
+  bool GroupWanted() const;
 
   // Milliseconds since the epoch by this keyspace's clock (frozen inside
   // Atomically's body).

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -235,4 +237,66 @@ TEST_CASE("group: a failed commit applies none of its writes", "[keyspace][group
   }
   std::filesystem::remove(control);
   keyspace.reset();
+}
+
+TEST_CASE("group: any mix of writes ends as it would without a group", "[keyspace][group]") {
+  TestKeyspace plain;
+  TestKeyspace grouped;
+  RecordingListener listener;
+  std::mt19937 random(7);
+  const std::vector<std::string> keys = {"a", "b", "c", "d", "e"};
+  auto apply = [&](TestKeyspace& ks, int op, const std::string& key, int64_t ttl) {
+    int64_t result = 0;
+    bool applied = false;
+    SetResult set;
+    SetOptions options;
+    switch (op) {
+      case 0:
+        return ks->IncrBy(key, 3, &result).code();
+      case 1:
+        options.expire_at_ms = ks.now_ms + ttl;
+        return ks->Set(key, "7", options, &set).code();
+      case 2:
+        return ks->ExpireAt(key, ks.now_ms + ttl, {}, &applied).code();
+      case 3:
+        return ks->Persist(key, &applied).code();
+      case 4:
+        return ks->Del({key, "a"}, &result).code();
+      case 5:
+        return ks->MSet({{key, "1"}, {"e", "2"}}).code();
+      default:
+        options.keep_ttl = true;
+        return ks->Set(key, "9", options, &set).code();
+    }
+  };
+  {
+    Keyspace::GroupScope scope(*grouped, listener);
+    for (int i = 0; i < 3'000; ++i) {
+      const int op = static_cast<int>(random() % 7);
+      const std::string& key = keys[random() % keys.size()];
+      const int64_t ttl = 1 + static_cast<int64_t>(random() % 50);
+      INFO("step " << i << " op " << op << " key " << key);
+      REQUIRE(apply(plain, op, key, ttl) == apply(grouped, op, key, ttl));
+      if (random() % 5 == 0) {
+        plain.Advance(3);
+        grouped.Advance(3);
+      }
+      if (random() % 9 == 0) REQUIRE_OK(grouped->CommitGroup());
+    }
+    REQUIRE_OK(grouped->CommitGroup());
+  }
+  for (const std::string& key : keys) {
+    INFO(key);
+    CHECK(plain->TtlMs(key) == grouped->TtlMs(key));
+    CHECK(plain.Missing(key) == grouped.Missing(key));
+    if (!plain.Missing(key)) CHECK(plain.Get(key) == grouped.Get(key));
+  }
+  CHECK(plain->Size() == grouped->Size());
+  CHECK(plain->ExpiringSize() == grouped->ExpiringSize());
+  plain.Close();
+  grouped.Close();
+  const auto expected = ReadStore(plain.options.dir);
+  const auto actual = ReadStore(grouped.options.dir);
+  CheckStoreInvariants(actual);
+  CHECK(actual.data == expected.data);
 }
