@@ -18,8 +18,8 @@ size_t HeapBytes(size_t length) { return length > kInlineString ? length + 1 : 0
 CounterCache::CounterCache(size_t capacity_bytes)
     : capacity_bytes_(capacity_bytes), shard_capacity_(capacity_bytes / kShards) {}
 
-size_t CounterCache::ChargeOf(std::string_view key, const StoredValue& value) {
-  return kNodeBytes + HeapBytes(key.size()) + HeapBytes(value.raw.size());
+size_t CounterCache::ChargeOf(std::string_view key, const std::optional<StoredValue>& value) {
+  return kNodeBytes + HeapBytes(key.size()) + (value ? HeapBytes(value->raw.size()) : 0);
 }
 
 CounterCache::Shard& CounterCache::ShardOf(std::string_view key) {
@@ -29,7 +29,8 @@ CounterCache::Shard& CounterCache::ShardOf(std::string_view key) {
   return shards_[mixed >> 58];
 }
 
-bool CounterCache::Lookup(std::string_view key, StoredValue* value, uint64_t* ticket) {
+bool CounterCache::Lookup(std::string_view key, std::optional<StoredValue>* value,
+                          uint64_t* ticket) {
   if (capacity_bytes_ == 0) {
     *ticket = 0;
     return false;
@@ -51,8 +52,9 @@ bool CounterCache::Lookup(std::string_view key, StoredValue* value, uint64_t* ti
   return true;
 }
 
-void CounterCache::Fill(std::string_view key, const StoredValue& value, uint64_t ticket) {
-  if (capacity_bytes_ == 0 || value.raw.size() > kMaxValueBytes) return;
+void CounterCache::Fill(std::string_view key, const std::optional<StoredValue>& value,
+                        uint64_t ticket) {
+  if (capacity_bytes_ == 0 || (value && value->raw.size() > kMaxValueBytes)) return;
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mutex);
   if (shard.epoch != ticket) return;
@@ -109,7 +111,8 @@ CounterCacheStats CounterCache::stats() const {
   return total;
 }
 
-void CounterCache::Store(Shard& shard, std::string_view key, const StoredValue& value) {
+void CounterCache::Store(Shard& shard, std::string_view key,
+                         const std::optional<StoredValue>& value) {
   const size_t charge = ChargeOf(key, value);
   if (charge > shard_capacity_) {
     // Cannot fit at all (a tiny capacity): drop any older value instead.

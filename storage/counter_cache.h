@@ -4,7 +4,8 @@
 //
 // The contract with its owner (Keyspace) is one invariant: an entry for a key
 // holds exactly what RocksDB stores for that key as of the latest write that
-// has returned from DB::Write. Writers keep it by calling Put or Erase after
+// has returned from DB::Write, or that it stores nothing (a negative entry,
+// so that GETs of missing keys skip RocksDB too). Writers keep it by calling Put or Erase after
 // their DB::Write returned (Put/Erase only then; a failed write erases) and
 // before they release the key's lock; readers that miss may Fill the value
 // they read from RocksDB, which the cache takes only if no Put, Erase or
@@ -22,6 +23,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -42,13 +44,14 @@ class CounterCache {
   CounterCache(const CounterCache&) = delete;
   CounterCache& operator=(const CounterCache&) = delete;
 
-  // On a hit copies the entry into *value, marks it recently used and returns
-  // true. On a miss returns false and sets *ticket for Fill.
-  bool Lookup(std::string_view key, StoredValue* value, uint64_t* ticket);
-  // Caches `value`, just read from RocksDB for `key` after Lookup missed with
-  // `ticket`, unless the key's shard has been written since (then the value
-  // may be stale and is dropped).
-  void Fill(std::string_view key, const StoredValue& value, uint64_t ticket);
+  // On a hit copies the entry into *value (nullopt: RocksDB holds nothing for
+  // the key), marks it recently used and returns true. On a miss returns
+  // false and sets *ticket for Fill.
+  bool Lookup(std::string_view key, std::optional<StoredValue>* value, uint64_t* ticket);
+  // Caches `value` (nullopt: absent), just read from RocksDB for `key` after
+  // Lookup missed with `ticket`, unless the key's shard has been written
+  // since (then the value may be stale and is dropped).
+  void Fill(std::string_view key, const std::optional<StoredValue>& value, uint64_t ticket);
   // `key` now stores `value` in RocksDB (its write returned Ok). The caller
   // holds the key's lock.
   void Put(std::string_view key, const StoredValue& value);
@@ -65,7 +68,7 @@ class CounterCache {
 
   // The bytes one entry is charged: its node, bucket and heap-allocated key
   // and value text (an estimate of what the allocator hands out).
-  static size_t ChargeOf(std::string_view key, const StoredValue& value);
+  static size_t ChargeOf(std::string_view key, const std::optional<StoredValue>& value);
 
  private:
   struct Entry;
@@ -76,7 +79,7 @@ class CounterCache {
   };
   using Map = std::unordered_map<std::string, Entry, Hash, std::equal_to<>>;
   struct Entry {
-    StoredValue value;
+    std::optional<StoredValue> value;
     size_t charge = 0;
     // Doubly linked LRU list through the map's nodes (which never move).
     Map::value_type* newer = nullptr;
@@ -95,7 +98,7 @@ class CounterCache {
 
   Shard& ShardOf(std::string_view key);
   // All with the shard's mutex held.
-  void Store(Shard& shard, std::string_view key, const StoredValue& value);
+  void Store(Shard& shard, std::string_view key, const std::optional<StoredValue>& value);
   void Remove(Shard& shard, Map::iterator it);
   void Unlink(Shard& shard, Map::value_type* node);
   void LinkNewest(Shard& shard, Map::value_type* node);

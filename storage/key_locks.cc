@@ -67,6 +67,25 @@ KeyLocks::Guard KeyLocks::Lock(const std::vector<std::string_view>& keys) {
   return LockSorted(std::move(stripes));
 }
 
+bool KeyLocks::TryLock(const std::vector<std::string_view>& keys, const HeldSet* held,
+                       Guard* guard) {
+  std::vector<size_t> stripes;
+  stripes.reserve(keys.size());
+  for (std::string_view key : keys) {
+    const size_t stripe = StripeOf(key);
+    if (held == nullptr || !held->Holds(stripe)) stripes.push_back(stripe);
+  }
+  std::sort(stripes.begin(), stripes.end());
+  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
+  for (size_t i = 0; i < stripes.size(); ++i) {
+    if (stripes_[stripes[i]].mutex.try_lock()) continue;
+    while (i > 0) stripes_[stripes[--i]].mutex.unlock();
+    return false;
+  }
+  *guard = stripes.empty() ? Guard() : Guard(this, std::move(stripes));
+  return true;
+}
+
 KeyLocks::Guard KeyLocks::LockAll() {
   std::vector<size_t> stripes(kStripes);
   std::iota(stripes.begin(), stripes.end(), size_t{0});

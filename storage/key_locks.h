@@ -82,6 +82,12 @@ class KeyLocks {
     std::atomic<bool> wanted_{false};
   };
 
+  // Takes the stripes of all keys without waiting, except those `held`
+  // (nullable) holds already: true and *guard holding them, or false and
+  // nothing held if another thread has one. For reads that want a stable
+  // view of several keys but have a fallback.
+  bool TryLock(const std::vector<std::string_view>& keys, const HeldSet* held, Guard* guard);
+
   static size_t StripeOf(std::string_view key);
 
  private:

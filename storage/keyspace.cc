@@ -421,6 +421,11 @@ struct Keyspace::Impl {
   // otherwise all come from one RocksDB MultiGet (a consistent snapshot).
   Status LoadMany(const std::vector<std::string_view>& keys, int64_t now, bool keys_locked,
                   std::vector<Slot>* slots);
+  // A consistent view of several keys for MGET and EXISTS: with their stripes
+  // locked (held in *guard until the caller is done) if that needs no wait,
+  // so the counter cache can serve them; else one MultiGet snapshot.
+  Status LoadManyConsistent(const std::vector<std::string_view>& keys, int64_t now,
+                            KeyLocks::Guard* guard, std::vector<Slot>* slots);
   Status ReadMetaInt64(std::string_view key, int64_t* value);
   // MSET and MSETNX.
   Status SetMany(const std::vector<std::pair<std::string_view, std::string_view>>& pairs,
@@ -824,6 +829,12 @@ class BatchCopier : public rocksdb::WriteBatch::Handler {
   rocksdb::WriteBatch* target_;
 };
 
+void SlotOf(StoredValue value, int64_t now, Slot* slot) {
+  slot->value = std::move(value);
+  slot->present = true;
+  slot->live = !IsExpired(slot->value.expire_at_ms, now);
+}
+
 Status DecodeSlot(std::string_view encoded, int64_t now, Slot* slot) {
   Status status = DecodeValue(encoded, &slot->value);
   if (!status.ok()) return status;
@@ -971,14 +982,17 @@ Status Keyspace::Impl::Load(std::string_view key, int64_t now, Slot* slot) {
   }
   if (LoadPending(ScopedGroup(), key, now, slot)) return Status();
   uint64_t ticket = 0;
-  if (cache->Lookup(key, &slot->value, &ticket)) {
-    slot->present = true;
-    slot->live = !IsExpired(slot->value.expire_at_ms, now);
+  std::optional<StoredValue> cached;
+  if (cache->Lookup(key, &cached, &ticket)) {
+    if (cached) SlotOf(std::move(*cached), now, slot);
     return Status();
   }
   rocksdb::PinnableSlice encoded;
   rocksdb::Status status = db->Get(rocksdb::ReadOptions(), data, key, &encoded);
-  if (status.IsNotFound()) return Status();
+  if (status.IsNotFound()) {
+    cache->Fill(key, std::nullopt, ticket);
+    return Status();
+  }
   if (!status.ok()) return IoError(status);
   Status decoded = DecodeSlot(encoded.ToStringView(), now, slot);
   if (decoded.ok()) cache->Fill(key, slot->value, ticket);
@@ -1010,9 +1024,9 @@ Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64
     uint64_t ticket = 0;
     Slot& slot = (*slots)[i];
     if (LoadPending(group, keys[i], now, &slot)) continue;
-    if (keys_locked && cache->Lookup(keys[i], &slot.value, &ticket)) {
-      slot.present = true;
-      slot.live = !IsExpired(slot.value.expire_at_ms, now);
+    std::optional<StoredValue> cached;
+    if (keys_locked && cache->Lookup(keys[i], &cached, &ticket)) {
+      if (cached) SlotOf(std::move(*cached), now, &slot);
       continue;
     }
     missed.push_back(i);
@@ -1027,6 +1041,8 @@ Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64
   db->MultiGet(rocksdb::ReadOptions(), data, missed.size(), key_slices.data(), values.data(),
                statuses.data());
   for (size_t j = 0; j < missed.size(); ++j) {
+    // Absent keys are not noted: a bulk write (MSET of new keys) must not
+    // fill the cache through them.
     if (statuses[j].IsNotFound()) continue;
     if (!statuses[j].ok()) return IoError(statuses[j]);
     Slot& slot = (*slots)[missed[j]];
@@ -1035,6 +1051,18 @@ Status Keyspace::Impl::LoadMany(const std::vector<std::string_view>& keys, int64
     if (keys_locked) cache->Fill(keys[missed[j]], slot.value, tickets[j]);
   }
   return Status();
+}
+
+Status Keyspace::Impl::LoadManyConsistent(const std::vector<std::string_view>& keys, int64_t now,
+                                          KeyLocks::Guard* guard, std::vector<Slot>* slots) {
+  bool locked = false;
+  if (ActiveTransaction() == nullptr) {
+    // Never wait: this thread's group may hold stripes another thread needs
+    // to finish what it is doing with these.
+    const WriteGroup* group = ThreadGroup();
+    locked = locks.TryLock(keys, group != nullptr ? &group->stripes : nullptr, guard);
+  }
+  return LoadMany(keys, now, locked, slots);
 }
 
 Status Keyspace::Impl::ReadMetaInt64(std::string_view key, int64_t* value) {
@@ -1682,7 +1710,8 @@ Status Keyspace::Get(std::string_view key, std::string* value) {
 Status Keyspace::MGet(const std::vector<std::string_view>& keys,
                       std::vector<std::optional<std::string>>* values) {
   std::vector<Slot> slots;
-  Status status = impl_->LoadMany(keys, NowMs(), /*keys_locked=*/false, &slots);
+  KeyLocks::Guard guard;
+  Status status = impl_->LoadManyConsistent(keys, NowMs(), &guard, &slots);
   if (!status.ok()) return status;
   values->clear();
   values->reserve(slots.size());
@@ -1696,7 +1725,8 @@ Status Keyspace::MGet(const std::vector<std::string_view>& keys,
 // answers as if the key were missing.
 int64_t Keyspace::Exists(const std::vector<std::string_view>& keys) {
   std::vector<Slot> slots;
-  if (!impl_->LoadMany(keys, NowMs(), /*keys_locked=*/false, &slots).ok()) return 0;
+  KeyLocks::Guard guard;
+  if (!impl_->LoadManyConsistent(keys, NowMs(), &guard, &slots).ok()) return 0;
   return std::count_if(slots.begin(), slots.end(), [](const Slot& slot) { return slot.live; });
 }
 

@@ -22,14 +22,14 @@ using tally::storage::testing::TestKeyspace;
 namespace {
 
 int64_t CachedInt(CounterCache& cache, std::string_view key) {
-  StoredValue value;
+  std::optional<StoredValue> value;
   uint64_t ticket = 0;
   REQUIRE(cache.Lookup(key, &value, &ticket));
-  return value.int_value;
+  return value->int_value;
 }
 
 bool Cached(CounterCache& cache, std::string_view key) {
-  StoredValue value;
+  std::optional<StoredValue> value;
   uint64_t ticket = 0;
   return cache.Lookup(key, &value, &ticket);
 }
@@ -41,11 +41,11 @@ TEST_CASE("counter cache: put, lookup, erase, clear", "[counter_cache]") {
   cache.Put("a", MakeInt(5, 0));
   cache.Put("b", MakeString("text", 1234));
   CHECK(CachedInt(cache, "a") == 5);
-  StoredValue value;
+  std::optional<StoredValue> value;
   uint64_t ticket = 0;
   REQUIRE(cache.Lookup("b", &value, &ticket));
-  CHECK(value.Text() == "text");
-  CHECK(value.expire_at_ms == 1234);
+  CHECK(value->Text() == "text");
+  CHECK(value->expire_at_ms == 1234);
   cache.Put("a", MakeInt(6, 0));
   CHECK(CachedInt(cache, "a") == 6);
   cache.Erase("a");
@@ -61,7 +61,7 @@ TEST_CASE("counter cache: put, lookup, erase, clear", "[counter_cache]") {
 
 TEST_CASE("counter cache: a fill after a write to the shard is dropped", "[counter_cache]") {
   CounterCache cache(1 << 20);
-  StoredValue value;
+  std::optional<StoredValue> value;
   uint64_t ticket = 0;
   REQUIRE_FALSE(cache.Lookup("k", &value, &ticket));
   // A writer replaces the value the reader is about to fill with.
@@ -94,7 +94,7 @@ TEST_CASE("counter cache: Update refreshes cached keys only", "[counter_cache]")
   CHECK(CachedInt(cache, "cached") == 2);
   CHECK_FALSE(Cached(cache, "other"));
   // It still voids a reader's ticket: the value it read may be the old one.
-  StoredValue value;
+  std::optional<StoredValue> value;
   uint64_t ticket = 0;
   REQUIRE_FALSE(cache.Lookup("other", &value, &ticket));
   cache.Update("other", MakeInt(3, 0));
@@ -435,4 +435,28 @@ TEST_CASE("counter cache: concurrent INCR and GET never see a lost or future val
     if (!ks.Missing(key)) stored += std::stoll(ks.Get(key));
   }
   CHECK(stored == kThreads * kPerThread);
+}
+
+TEST_CASE("counter cache: absent keys are cached until a write", "[counter_cache]") {
+  TestKeyspace ks;
+  CHECK(ks.Missing("gone"));  // RocksDB says nothing is stored: cached as absent
+  std::vector<std::optional<std::string>> values;
+  CounterCacheStats before = ks->counter_cache_stats();
+  CHECK(ks.Missing("gone"));
+  CHECK(ks->counter_cache_stats().hits == before.hits + 1);
+  // Every kind of write replaces the negative entry.
+  SECTION("INCR") {
+    int64_t result = 0;
+    REQUIRE_OK(ks->IncrBy("gone", 4, &result));
+    CHECK(ks.Get("gone") == "4");
+  }
+  SECTION("MSET (which only refreshes cached keys)") {
+    REQUIRE_OK(ks->MSet({{"gone", "x"}, {"other", "y"}}));
+    CHECK(ks.Get("gone") == "x");
+  }
+  SECTION("a transaction") {
+    std::vector<std::string_view> locked = {"gone"};
+    REQUIRE_OK(ks->Atomically(locked, false, [&] { ks.Set("gone", "t"); }));
+    CHECK(ks.Get("gone") == "t");
+  }
 }
