@@ -273,13 +273,15 @@ void Connection::ProcessInput() {
     return committer_.WhenCommitted([self = shared_from_this(), failed_meanwhile,
                                      replies](const storage::Status& status) {
       self->writing_ = false;
-      self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies);
+      // The committer waited for the WAL sync as well (group_committer.h).
+      self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies,
+                          /*durable=*/true);
     });
   }
-  AfterCommands(failed_meanwhile, replies);
+  AfterCommands(failed_meanwhile, replies, /*durable=*/false);
 }
 
-void Connection::AfterCommands(const storage::Status& status, size_t replies) {
+void Connection::AfterCommands(const storage::Status& status, size_t replies, bool durable) {
   if (!status.ok()) {
     // Some replies may acknowledge writes that never reached RocksDB, or show
     // values that never did: every one becomes the error (MISCONF for a
@@ -290,7 +292,7 @@ void Connection::AfterCommands(const storage::Status& status, size_t replies) {
     const std::string error = StorageErrorText(status);
     for (size_t i = 0; i < replies; ++i) writer_.Error(error);
   }
-  if (!output_.empty()) return WriteWhenDurable();
+  if (!output_.empty()) return durable ? Write() : WriteWhenDurable();
   if (client_.close_after_reply) return Close();
   ReadMore();
 }

@@ -58,7 +58,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Goes on once the commands of a read have run and their writes are
   // committed. `status`: a failure of a commit that may hold those writes,
   // or that they read, replaces each of the `replies` replies with its error.
-  void AfterCommands(const storage::Status& status, size_t replies);
+  // `durable`: everything the replies reflect is known to be durable.
+  void AfterCommands(const storage::Status& status, size_t replies, bool durable);
   // Sends output_ once every write it may reflect is durable (see
   // storage/wal_syncer.h); at once unless durability is "always".
   void WriteWhenDurable();

@@ -1,10 +1,12 @@
 #include "server/group_committer.h"
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
+#include <memory>
 
 namespace tally::server {
 
-void GroupCommitter::WhenCommitted(std::function<void(const storage::Status&)> resume) {
+void GroupCommitter::WhenCommitted(Waiter resume) {
   waiters_.push_back(std::move(resume));
   if (commit_posted_) return;
   commit_posted_ = true;
@@ -22,10 +24,27 @@ void GroupCommitter::OnGroupCommitted(const storage::Status& status,
   if (!status.ok()) {
     ++failures_;
     last_failure_ = status;
-  } else if (!server_.watches.empty()) {
-    server_.watches.Touch(keys);
+    return Resume(status);
   }
-  Resume(status);
+  if (!server_.watches.empty()) server_.watches.Touch(keys);
+  storage::WalSyncer& syncer = server_.keyspace.syncer();
+  if (syncer.mode() != storage::Durability::kAlways || waiters_.empty()) return Resume(status);
+  // Every waiting reply reflects only writes visible now, so one wait for
+  // their sync serves them all (one waiter and one post instead of one per
+  // connection). The work guard keeps the io_context, and this committer,
+  // alive until the syncer has called back.
+  auto waiters = std::make_shared<std::vector<Waiter>>(std::move(waiters_));
+  waiters_.clear();
+  syncer.WhenDurable(syncer.VisibleSequence(),
+                     [this, waiters, work = boost::asio::make_work_guard(io_)](bool durable) {
+                       boost::asio::post(io_, [waiters, durable] {
+                         const storage::Status status =
+                             durable ? storage::Status()
+                                     : storage::Status(storage::Code::kDiskError,
+                                                       "syncing the write-ahead log failed");
+                         for (auto& waiter : *waiters) waiter(status);
+                       });
+                     });
 }
 
 void GroupCommitter::Resume(const storage::Status& status) {

@@ -30,9 +30,12 @@ class GroupCommitter : public storage::GroupListener {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   // Calls `resume` through the io_context with the status of the commit of
-  // the thread's pending group, once it is done; makes sure a commit is
-  // coming. Call on the thread, while its group is pending.
-  void WhenCommitted(std::function<void(const storage::Status&)> resume);
+  // the thread's pending group, once it is done and, with durability
+  // "always", once the WAL sync covering everything visible at the commit
+  // is done too (a failed sync is a kDiskError status); makes sure a commit
+  // is coming. Call on the thread, while its group is pending.
+  using Waiter = std::function<void(const storage::Status&)>;
+  void WhenCommitted(Waiter resume);
   // How many of this thread's commits have failed, and the last failure. A
   // connection compares the count before and after executing a read's
   // commands: a difference means a commit that may have held its writes
@@ -42,7 +45,7 @@ class GroupCommitter : public storage::GroupListener {
 
   // Marks watchers of the written keys (a pending write that found nobody
   // watching when it ran may have been watched since), then resumes every
-  // waiting connection.
+  // waiting connection, after one WAL sync for all of them if needed.
   void OnGroupCommitted(const storage::Status& status,
                         const std::vector<std::string_view>& keys) override;
 
@@ -51,7 +54,7 @@ class GroupCommitter : public storage::GroupListener {
 
   boost::asio::io_context& io_;
   ServerContext& server_;
-  std::vector<std::function<void(const storage::Status&)>> waiters_;
+  std::vector<Waiter> waiters_;
   bool commit_posted_ = false;
   uint64_t failures_ = 0;
   storage::Status last_failure_;
