@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit and integration
-# tests on the normal build, the same suite on an ASan+UBSan build, a fuzz
-# smoke run of every libFuzzer target, and the concurrency tests under
-# ThreadSanitizer. Prints the wall time of each stage.
+# tests on the normal build, the Release server bench/run.py builds, the same
+# suite on an ASan+UBSan build, a fuzz smoke run of every libFuzzer target,
+# and the concurrency tests under ThreadSanitizer. Prints the wall time of
+# each stage.
 #
 # TALLY_SKIP_SANITIZERS=1 runs only the first stage. TALLY_FUZZ_SECONDS sets
 # the time per fuzz target (default 30; scripts/fuzz.sh runs longer).
@@ -35,6 +36,13 @@ stage "tests"
 (cd build && ctest --output-on-failure --timeout 900)
 # The durability tests' figures (acknowledged writes, losses per mode).
 cat build/durability-report.txt 2>/dev/null || true
+
+# The Release build bench/run.py makes (-O3 warns where -O2 does not).
+stage "build (Release, bench)"
+if [ ! -f build-bench/CMakeCache.txt ]; then
+  cmake -S . -B build-bench -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build build-bench -j"$(nproc)" --target tally-server
 
 if [ "${TALLY_SKIP_SANITIZERS:-0}" != 1 ]; then
   stage "build (ASan+UBSan)"
