@@ -270,13 +270,13 @@ void Connection::ProcessInput() {
   if (committer_.failures() != failures_before) failed_meanwhile = committer_.last_failure();
   if (server_.keyspace.GroupPending()) {
     writing_ = true;  // the output is spoken for: Stop() must wait for it.
-    return committer_.WhenCommitted([self = shared_from_this(), failed_meanwhile,
-                                     replies](const storage::Status& status) {
-      self->writing_ = false;
-      // The committer waited for the WAL sync as well (group_committer.h).
-      self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies,
-                          /*durable=*/true);
-    });
+    return committer_.WhenCommitted(
+        [self = shared_from_this(), failed_meanwhile, replies](const storage::Status& status) {
+          self->writing_ = false;
+          // The committer waited for the WAL sync as well (group_committer.h).
+          self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies,
+                              /*durable=*/true);
+        });
   }
   AfterCommands(failed_meanwhile, replies, /*durable=*/false);
 }

@@ -112,28 +112,26 @@ void Server::Accept(tcp::acceptor& acceptor, asio::ssl::context* tls) {
   asio::io_context& target = *contexts_[next_context_];
   GroupCommitter& committer = *committers_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor.async_accept(
-      target,
-      [this, &acceptor, tls, &committer](boost::system::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-          spdlog::warn("accept failed: {}", ec.message());
-        } else if (!shutting_down_ && !RefuseOverMaxClients(socket, context_)) {
-          auto connection = std::make_shared<Connection>(
-              tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_,
-              committer);
-          {
-            std::lock_guard lock(connections_mu_);
-            // Drop entries of closed connections now and then so the list stays small.
-            if (connections_.size() > 64 && connections_.size() % 64 == 0) {
-              std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
-            }
-            connections_.push_back(connection);
-          }
-          connection->Start();
+  acceptor.async_accept(target, [this, &acceptor, tls, &committer](boost::system::error_code ec,
+                                                                   tcp::socket socket) {
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+      spdlog::warn("accept failed: {}", ec.message());
+    } else if (!shutting_down_ && !RefuseOverMaxClients(socket, context_)) {
+      auto connection = std::make_shared<Connection>(
+          tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_, committer);
+      {
+        std::lock_guard lock(connections_mu_);
+        // Drop entries of closed connections now and then so the list stays small.
+        if (connections_.size() > 64 && connections_.size() % 64 == 0) {
+          std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
         }
-        Accept(acceptor, tls);
-      });
+        connections_.push_back(connection);
+      }
+      connection->Start();
+    }
+    Accept(acceptor, tls);
+  });
 }
 
 void Server::WaitForSignal() {

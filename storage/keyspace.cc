@@ -480,7 +480,7 @@ struct Keyspace::Impl {
   KeyLocks locks;
   std::mutex groups_mutex;
   std::vector<std::unique_ptr<WriteGroup>> groups;  // one per thread that opened a GroupScope
-  std::unique_ptr<CounterCache> cache;  // see "The counter cache" above.
+  std::unique_ptr<CounterCache> cache;              // see "The counter cache" above.
   std::atomic<int64_t> key_count{0};
   std::atomic<int64_t> expiring_count{0};
   std::atomic<uint64_t> last_cursor_id{0};
@@ -1332,9 +1332,8 @@ Status WriteGroup::Commit() {
       track(batch.Delete(impl->data, key));
     }
   }
-  Status status = appended.ok()
-                      ? impl->WriteWithCounts(&batch, key_delta, expiring_delta, false)
-                      : IoError(appended);
+  Status status = appended.ok() ? impl->WriteWithCounts(&batch, key_delta, expiring_delta, false)
+                                : IoError(appended);
   // Still under the keys' locks (see "The counter cache" above).
   CounterCache& cache = *impl->cache;
   std::vector<std::string_view> keys;

@@ -171,7 +171,8 @@ class GroupListener {
   // commit's: Ok means every pending write reached RocksDB, anything else
   // that none did. `keys` names each key the group wrote. Must not call the
   // keyspace.
-  virtual void OnGroupCommitted(const Status& status, const std::vector<std::string_view>& keys) = 0;
+  virtual void OnGroupCommitted(const Status& status,
+                                const std::vector<std::string_view>& keys) = 0;
 };
 
 class Keyspace {

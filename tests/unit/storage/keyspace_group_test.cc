@@ -117,7 +117,8 @@ TEST_CASE("group: reads that cannot see pending writes commit the group first",
   SECTION("a transaction") {
     REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
     std::vector<std::string_view> locked = {"usage:x"};
-    REQUIRE_OK(ks->Atomically(locked, false, [&] { REQUIRE_OK(ks->IncrBy("usage:x", 1, &result)); }));
+    REQUIRE_OK(
+        ks->Atomically(locked, false, [&] { REQUIRE_OK(ks->IncrBy("usage:x", 1, &result)); }));
     CHECK(result == 2);
   }
   SECTION("FLUSH") {
