@@ -1,8 +1,6 @@
 // The counter cache on its own (tickets, eviction, bound) and in front of a
 // real keyspace: after every write path, a read through the cache shows what
 // RocksDB holds, checked against a keyspace with the cache off.
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <string>
@@ -16,7 +14,7 @@
 #include "tests/durability/sync_tracking_fs.h"
 
 using namespace tally::storage;
-using tally::storage::testing::TempDir;
+using tally::storage::testing::FailingDiskKeyspace;
 using tally::storage::testing::TestKeyspace;
 
 namespace {
@@ -357,23 +355,14 @@ TEST_CASE("counter cache: the reaper's deletions reach the cache", "[counter_cac
 }
 
 TEST_CASE("counter cache: a write that failed on disk leaves the old value", "[counter_cache]") {
-  TempDir dir;
-  const std::string control = (dir.path() / "disk-full").string();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
-      tally::testing::NewFaultSwitchFileSystem(rocksdb::FileSystem::Default(), control));
-  OpenOptions options;
-  options.dir = (dir.path() / "data").string();
-  options.env = env.get();
-  options.durability = Durability::kNone;
-  std::unique_ptr<Keyspace> keyspace;
-  REQUIRE_OK(Keyspace::Open(options, &keyspace));
+  FailingDiskKeyspace keyspace;
   int64_t result = 0;
   REQUIRE_OK(keyspace->IncrBy("k", 1, &result));
   std::string value;
   REQUIRE_OK(keyspace->Get("k", &value));  // cached
   REQUIRE(value == "1");
 
-  std::ofstream(control).put('x');
+  keyspace.FailWrites();
   const Status failed = keyspace->IncrBy("k", 1, &result);
   CHECK(failed.code() == Code::kDiskError);
   REQUIRE_OK(keyspace->Get("k", &value));
@@ -383,7 +372,7 @@ TEST_CASE("counter cache: a write that failed on disk leaves the old value", "[c
   CHECK(value == "1");
 
   // Once the disk takes writes again (bounded wait), counting resumes from 1.
-  std::filesystem::remove(control);
+  keyspace.HealWrites();
   Status status;
   for (int i = 0; i < 200; ++i) {
     status = keyspace->IncrBy("k", 1, &result);
@@ -392,7 +381,6 @@ TEST_CASE("counter cache: a write that failed on disk leaves the old value", "[c
   }
   REQUIRE_OK(status);
   CHECK(result == 2);
-  keyspace.reset();
 }
 
 TEST_CASE("counter cache: concurrent INCR and GET never see a lost or future value",

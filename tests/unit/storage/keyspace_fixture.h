@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -23,6 +26,7 @@
 #include "storage/layout.h"
 #include "storage/merge_operators.h"
 #include "storage/value_codec.h"
+#include "tests/durability/sync_tracking_fs.h"
 
 // Fails the test with the status message when `expr` is not Ok.
 #define REQUIRE_OK(expr)                                    \
@@ -119,6 +123,34 @@ class TestKeyspace {
   TempDir dir;
   OpenOptions options;
   OpenStats stats;
+  std::unique_ptr<Keyspace> keyspace;
+};
+
+// A keyspace (durability none) whose file system fails every write while
+// the file `control` exists: a disk that fills up, and frees up, on demand.
+struct FailingDiskKeyspace {
+  FailingDiskKeyspace() {
+    env = rocksdb::NewCompositeEnv(
+        tally::testing::NewFaultSwitchFileSystem(rocksdb::FileSystem::Default(), control));
+    OpenOptions options;
+    options.dir = (dir.path() / "data").string();
+    options.env = env.get();
+    options.durability = Durability::kNone;
+    REQUIRE_OK(Keyspace::Open(options, &keyspace));
+  }
+  ~FailingDiskKeyspace() {
+    keyspace.reset();  // before the env it uses
+    std::error_code ignored;
+    std::filesystem::remove(control, ignored);
+  }
+  void FailWrites() const { std::ofstream(control).put('x'); }
+  void HealWrites() const { std::filesystem::remove(control); }
+  Keyspace* operator->() { return keyspace.get(); }
+  Keyspace& operator*() { return *keyspace; }
+
+  TempDir dir;
+  const std::string control = (dir.path() / "disk-full").string();
+  std::unique_ptr<rocksdb::Env> env;
   std::unique_ptr<Keyspace> keyspace;
 };
 

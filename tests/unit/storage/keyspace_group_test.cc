@@ -2,8 +2,6 @@
 // commits early and on demand, failures, and two threads' groups contending
 // for the same keys. Catch assertions run only on the main thread.
 #include <atomic>
-#include <filesystem>
-#include <fstream>
 #include <memory>
 #include <random>
 #include <set>
@@ -11,16 +9,12 @@
 #include <thread>
 #include <vector>
 
-#include <rocksdb/env.h>
-#include <rocksdb/file_system.h>
-
 #include "keyspace_fixture.h"
-#include "tests/durability/sync_tracking_fs.h"
 
 using namespace tally::storage;
 using tally::storage::testing::CheckStoreInvariants;
+using tally::storage::testing::FailingDiskKeyspace;
 using tally::storage::testing::ReadStore;
-using tally::storage::testing::TempDir;
 using tally::storage::testing::TestKeyspace;
 
 namespace {
@@ -203,16 +197,7 @@ TEST_CASE("group: two threads' groups on the same keys never deadlock or lose a 
 }
 
 TEST_CASE("group: a failed commit applies none of its writes", "[keyspace][group]") {
-  TempDir dir;
-  const std::string control = (dir.path() / "disk-full").string();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(
-      tally::testing::NewFaultSwitchFileSystem(rocksdb::FileSystem::Default(), control));
-  OpenOptions options;
-  options.dir = (dir.path() / "data").string();
-  options.env = env.get();
-  options.durability = Durability::kNone;
-  std::unique_ptr<Keyspace> keyspace;
-  REQUIRE_OK(Keyspace::Open(options, &keyspace));
+  FailingDiskKeyspace keyspace;
   RecordingListener listener;
   {
     Keyspace::GroupScope scope(*keyspace, listener);
@@ -223,7 +208,7 @@ TEST_CASE("group: a failed commit applies none of its writes", "[keyspace][group
     REQUIRE_OK(keyspace->IncrBy("k", 1, &result));
     REQUIRE_OK(keyspace->IncrBy("j", 1, &result));
     CHECK(result == 1);
-    std::ofstream(control).put('x');
+    keyspace.FailWrites();
     CHECK(keyspace->CommitGroup().code() == Code::kDiskError);
     REQUIRE(listener.statuses.size() == 2);
     CHECK(listener.statuses[1].code() == Code::kDiskError);
@@ -236,8 +221,6 @@ TEST_CASE("group: a failed commit applies none of its writes", "[keyspace][group
     CHECK(keyspace->IncrBy("k", 1, &result).code() == Code::kDiskError);
     CHECK_FALSE(keyspace->GroupPending());
   }
-  std::filesystem::remove(control);
-  keyspace.reset();
 }
 
 TEST_CASE("group: any mix of writes ends as it would without a group", "[keyspace][group]") {
