@@ -74,63 +74,57 @@ std::optional<std::string> Server::Listen() {
     auto ip = asio::ip::make_address(address, ec);
     if (ec) return "invalid bind address '" + address + "'";
     for (auto [port, listeners] :
-         {std::pair{config_.port, &acceptors_}, std::pair{config_.tls_port, &tls_acceptors_}}) {
+         {std::pair{config_.port, &listeners_}, std::pair{config_.tls_port, &tls_listeners_}}) {
       if (port == 0) continue;
       tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
-      auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
-      if (!acceptor) {
+      auto listener =
+          Listener::Open(IoContexts(), endpoint, port == config_.port ? "RESP" : "TLS", &ec);
+      if (!listener) {
         return "cannot listen on " + address + ":" + std::to_string(port) + ": " + ec.message();
       }
-      listeners->push_back(std::move(acceptor));
+      listeners->push_back(std::move(listener));
     }
   }
-  if (acceptors_.empty() && tls_acceptors_.empty()) return "no bind address configured";
+  if (listeners_.empty() && tls_listeners_.empty()) return "no bind address configured";
   if (config_.http_port != 0) {
     if (config_.http_tls) {
       // REST clients authenticate with tokens, not certificates.
       http_tls_context_ = MakeServerTlsContext(config_, TlsClientAuth::kNo, &error);
       if (!http_tls_context_) return error;
     }
-    std::vector<asio::io_context*> contexts;
-    for (auto& context : contexts_) contexts.push_back(context.get());
-    http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts),
+    http_ = std::make_unique<http::HttpFrontEnd>(config_, context_, IoContexts(),
                                                  http_tls_context_.get());
     if (auto err = http_->Listen()) return err;
   }
   if (config_.metrics_port != 0) {
-    std::vector<asio::io_context*> contexts;
-    for (auto& context : contexts_) contexts.push_back(context.get());
-    metrics_ = std::make_unique<http::HttpFrontEnd>(config_, context_, std::move(contexts), nullptr,
+    metrics_ = std::make_unique<http::HttpFrontEnd>(config_, context_, IoContexts(), nullptr,
                                                     http::HttpFrontEnd::Role::kMetricsOnly);
     if (auto err = metrics_->Listen()) return err;
   }
   return std::nullopt;
 }
 
-void Server::Accept(tcp::acceptor& acceptor, asio::ssl::context* tls) {
-  // Each new connection lives on the next I/O thread's io_context.
-  asio::io_context& target = *contexts_[next_context_];
-  GroupCommitter& committer = *committers_[next_context_];
-  next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor.async_accept(target, [this, &acceptor, tls, &committer](boost::system::error_code ec,
-                                                                   tcp::socket socket) {
-    if (ec) {
-      if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-      spdlog::warn("accept failed: {}", ec.message());
-    } else if (!shutting_down_ && !RefuseOverMaxClients(socket, context_)) {
-      auto connection = std::make_shared<Connection>(
-          tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_, committer);
-      {
-        std::lock_guard lock(connections_mu_);
-        // Drop entries of closed connections now and then so the list stays small.
-        if (connections_.size() > 64 && connections_.size() % 64 == 0) {
-          std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
-        }
-        connections_.push_back(connection);
+std::vector<asio::io_context*> Server::IoContexts() const {
+  std::vector<asio::io_context*> contexts;
+  for (auto& context : contexts_) contexts.push_back(context.get());
+  return contexts;
+}
+
+void Server::StartAccepting(Listener& listener, asio::ssl::context* tls) {
+  listener.Start([this, tls](tcp::socket socket, size_t context_index) {
+    if (shutting_down_ || RefuseOverMaxClients(socket, context_)) return;
+    auto connection = std::make_shared<Connection>(
+        tls ? Stream(std::move(socket), *tls) : Stream(std::move(socket)), context_,
+        *committers_[context_index]);
+    {
+      std::lock_guard lock(connections_mu_);
+      // Drop entries of closed connections now and then so the list stays small.
+      if (connections_.size() > 64 && connections_.size() % 64 == 0) {
+        std::erase_if(connections_, [](const auto& weak) { return weak.expired(); });
       }
-      connection->Start();
+      connections_.push_back(connection);
     }
-    Accept(acceptor, tls);
+    connection->Start();
   });
 }
 
@@ -150,8 +144,8 @@ void Server::WaitForSignal() {
 
 void Server::Run() {
   WaitForSignal();
-  for (auto& acceptor : acceptors_) Accept(*acceptor, nullptr);
-  for (auto& acceptor : tls_acceptors_) Accept(*acceptor, tls_context_.get());
+  for (auto& listener : listeners_) StartAccepting(*listener, nullptr);
+  for (auto& listener : tls_listeners_) StartAccepting(*listener, tls_context_.get());
   if (http_) http_->Start();
   if (metrics_) metrics_->Start();
 
@@ -170,9 +164,9 @@ void Server::RequestShutdown() {
 }
 
 void Server::StopEverything() {
+  for (auto& listener : listeners_) listener->Close();
+  for (auto& listener : tls_listeners_) listener->Close();
   boost::system::error_code ignored;
-  for (auto& acceptor : acceptors_) acceptor->close(ignored);
-  for (auto& acceptor : tls_acceptors_) acceptor->close(ignored);
   signals_->cancel(ignored);
   if (http_) http_->Stop();
   if (metrics_) metrics_->Stop();

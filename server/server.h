@@ -1,4 +1,4 @@
-// The RESP server: one io_context per I/O thread, an acceptor that spreads
+// The RESP server: one io_context per I/O thread, listeners that spread
 // new connections over them round-robin, orderly shutdown on SIGINT,
 // SIGTERM or SHUTDOWN, and the log file reopened on SIGHUP.
 #pragma once
@@ -18,6 +18,7 @@
 
 #include "server/config.h"
 #include "server/group_committer.h"
+#include "server/listener.h"
 #include "server/server_context.h"
 #include "storage/keyspace.h"
 
@@ -46,11 +47,12 @@ class Server {
   ServerContext& context() { return context_; }
 
  private:
-  void Accept(boost::asio::ip::tcp::acceptor& acceptor);
   // Handles the next SIGINT/SIGTERM (shutdown) or SIGHUP (reopen the log).
   void WaitForSignal();
+  // Starts `listener`, which hands each connection to the next I/O thread.
   // `tls`: the context of a TLS listener; nullptr for plain text.
-  void Accept(boost::asio::ip::tcp::acceptor& acceptor, boost::asio::ssl::context* tls);
+  void StartAccepting(Listener& listener, boost::asio::ssl::context* tls);
+  std::vector<boost::asio::io_context*> IoContexts() const;
   void StopEverything();
 
   Config config_;
@@ -64,12 +66,11 @@ class Server {
   // One per io_context; declared after them, so they go first (and with them
   // any connection still waiting for a commit).
   std::vector<std::unique_ptr<GroupCommitter>> committers_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> tls_acceptors_;
+  std::vector<std::unique_ptr<Listener>> listeners_;      // port
+  std::vector<std::unique_ptr<Listener>> tls_listeners_;  // tls-port
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<http::HttpFrontEnd> http_;     // the REST API, when http-port is set
   std::unique_ptr<http::HttpFrontEnd> metrics_;  // GET /metrics only, when metrics-port is set
-  size_t next_context_ = 0;
 
   std::mutex connections_mu_;
   std::vector<std::weak_ptr<Connection>> connections_;

@@ -46,12 +46,12 @@ std::optional<std::string> HttpFrontEnd::Listen() {
   }
   for (const auto& endpoint : endpoints) {
     boost::system::error_code ec;
-    auto acceptor = OpenListener(*contexts_[0], endpoint, &ec);
-    if (!acceptor) {
+    auto listener = Listener::Open(contexts_, endpoint, metrics ? "metrics" : "HTTP", &ec);
+    if (!listener) {
       return "cannot listen for HTTP on " + endpoint.address().to_string() + ":" +
              std::to_string(endpoint.port()) + ": " + ec.message();
     }
-    acceptors_.push_back(std::move(acceptor));
+    listeners_.push_back(std::move(listener));
   }
   if (metrics) {
     spdlog::info("Prometheus metrics on {} port {} (GET /metrics)", bind, port);
@@ -63,40 +63,29 @@ std::optional<std::string> HttpFrontEnd::Listen() {
 }
 
 void HttpFrontEnd::Start() {
-  for (auto& acceptor : acceptors_) Accept(*acceptor);
-}
-
-void HttpFrontEnd::Accept(tcp::acceptor& acceptor) {
-  asio::io_context& target = *contexts_[next_context_];
-  next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor.async_accept(
-      target, [this, &acceptor, &target](boost::system::error_code ec, tcp::socket socket) {
-        if (ec) {
-          if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
-          spdlog::warn("HTTP accept failed: {}", ec.message());
-        } else if (!stopping_) {
-          auto session = std::make_shared<HttpSession>(
-              tls_ ? HttpStream(std::move(socket), *tls_) : HttpStream(std::move(socket)), server_,
-              loopback_only_, role_ == Role::kMetricsOnly);
-          {
-            std::lock_guard lock(sessions_mu_);
-            // Drop entries of closed sessions now and then so the list stays small.
-            if (sessions_.size() > 64 && sessions_.size() % 64 == 0) {
-              std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
-            }
-            sessions_.push_back(session);
-          }
-          // The session's first operation must start on its own thread.
-          asio::post(target, [session] { session->Start(); });
+  for (auto& listener : listeners_) {
+    listener->Start([this](tcp::socket socket, size_t context_index) {
+      if (stopping_) return;
+      auto session = std::make_shared<HttpSession>(
+          tls_ ? HttpStream(std::move(socket), *tls_) : HttpStream(std::move(socket)), server_,
+          loopback_only_, role_ == Role::kMetricsOnly);
+      {
+        std::lock_guard lock(sessions_mu_);
+        // Drop entries of closed sessions now and then so the list stays small.
+        if (sessions_.size() > 64 && sessions_.size() % 64 == 0) {
+          std::erase_if(sessions_, [](const auto& weak) { return weak.expired(); });
         }
-        Accept(acceptor);
-      });
+        sessions_.push_back(session);
+      }
+      // The session's first operation must start on its own thread.
+      asio::post(*contexts_[context_index], [session] { session->Start(); });
+    });
+  }
 }
 
 void HttpFrontEnd::Stop() {
   stopping_ = true;
-  boost::system::error_code ignored;
-  for (auto& acceptor : acceptors_) acceptor->close(ignored);
+  for (auto& listener : listeners_) listener->Close();
   std::lock_guard lock(sessions_mu_);
   for (auto& weak : sessions_) {
     if (auto session = weak.lock()) session->Stop();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "server/config.h"
+#include "server/listener.h"
 #include "server/server_context.h"
 
 namespace tally::server::http {
@@ -49,15 +50,12 @@ class HttpFrontEnd {
   void Stop();
 
  private:
-  void Accept(boost::asio::ip::tcp::acceptor& acceptor);
-
   Config config_;
   ServerContext& server_;
   std::vector<boost::asio::io_context*> contexts_;
   boost::asio::ssl::context* tls_;
   Role role_;
-  std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
-  size_t next_context_ = 0;  // only touched on the first io_context's thread
+  std::vector<std::unique_ptr<Listener>> listeners_;
   bool loopback_only_ = true;
   std::mutex sessions_mu_;
   std::vector<std::weak_ptr<HttpSession>> sessions_;

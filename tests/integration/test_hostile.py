@@ -580,6 +580,59 @@ def test_maxclients_follows_the_open_file_limit(tally_binary, report):
         shutil.rmtree(workdir, ignore_errors=True)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time the process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_out_of_descriptors_pauses_accepting(tally_binary, report):
+    """Idle REST connections use descriptors without counting against
+    maxclients, so enough of them leave the server with none. Then each
+    listener pauses (5 ms doubling to 1 s) instead of failing accept in a busy
+    loop that burns a core and floods the log; connected clients are served
+    throughout, and a connection that waited in the backlog is served once
+    descriptors are free again."""
+    raise_own_fd_limit(1024)
+    workdir = Path(tempfile.mkdtemp(prefix="tally-emfile-"))
+    http_port = free_port()
+    holders = []
+    try:
+        proc, port, log_path = spawn_with_fd_limit(tally_binary, workdir, 200, 200,
+                                                   "--http-port", str(http_port))
+        try:
+            with RawClient(HOST, port) as c:
+                for _ in range(200):  # more than the 200-descriptor limit leaves
+                    holders.append(socket.create_connection((HOST, http_port), timeout=5))
+                assert wait_until(lambda: "HTTP: accept failed" in log_path.read_text(), 10), \
+                    log_path.read_text()
+                waiting = RawClient(HOST, port, timeout=10)  # completes in the kernel's backlog
+                before = cpu_seconds(proc.pid)
+                time.sleep(1.5)
+                spent = cpu_seconds(proc.pid) - before
+                assert c.call("INCR", "emfile:counter") == b":1\r\n"
+                for holder in holders:
+                    holder.close()
+                holders.clear()
+                with waiting:
+                    assert waiting.call("PING") == b"+PONG\r\n"
+            log = log_path.read_text()
+            # A busy loop would fail thousands of times and log each one.
+            attempts = [int(n) for n in re.findall(r"again after (\d+) failed attempts", log)]
+            assert attempts and max(attempts) < 50, log
+            assert log.count("accept failed") <= 4, log
+            assert spent < 0.5, f"{spent:.2f} s of CPU in 1.5 s out of descriptors"
+        finally:
+            stop(proc, log_path)
+        report(f"out of descriptors: {max(attempts)} accept attempts at most per listener, "
+               f"{spent:.2f} s CPU in 1.5 s, backlog served after")
+    finally:
+        for holder in holders:
+            holder.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def test_query_buffer_limit(server, report):
     with server.client() as c:
         assert c.call("CONFIG", "SET", "client-query-buffer-limit", "1mb") == OK
