@@ -14,7 +14,7 @@ namespace {
 constexpr auto kLogEvery = std::chrono::seconds(10);
 
 bool IsOutOfResources(const boost::system::error_code& error) {
-  return error == asio::error::no_descriptors                         // EMFILE
+  return error == asio::error::no_descriptors                            // EMFILE
          || error == boost::system::errc::too_many_files_open_in_system  // ENFILE
          || error == asio::error::no_buffer_space                        // ENOBUFS
          || error == asio::error::no_memory;                             // ENOMEM

@@ -4,8 +4,8 @@
 #include <chrono>
 #include <vector>
 
-using tally::server::Listener;
 using std::chrono::milliseconds;
+using tally::server::Listener;
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
