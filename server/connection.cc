@@ -9,6 +9,7 @@
 #include "server/commands/common.h"
 #include "server/dispatcher.h"
 #include "server/os_limits.h"
+#include "server/post_when_durable.h"
 
 namespace tally::server {
 namespace {
@@ -305,30 +306,20 @@ void Connection::WriteWhenDurable() {
   const uint64_t sequence = syncer.VisibleSequence();
   if (sequence <= syncer.DurableSequence()) return Write();
   writing_ = true;  // the output is spoken for: Stop() must wait for it.
-  // The wait counts as work for this connection's io_context, so at shutdown
-  // run() cannot return (and the context go away) before the syncer calls back.
-  // Members are destroyed in reverse order: the connection reference goes
-  // before the work guard, so the io_context (and the Server) cannot finish
-  // while the syncer thread still holds this connection.
-  struct Hold {
-    boost::asio::executor_work_guard<boost::asio::any_io_executor> work;
-    std::shared_ptr<Connection> self;
-  };
-  Hold hold{boost::asio::make_work_guard(stream_.get_executor()), shared_from_this()};
-  syncer.WhenDurable(sequence, [hold](bool durable) {
-    auto self = hold.self;
-    boost::asio::post(self->stream_.get_executor(), [self, durable] {
-      if (!durable) {
-        // The fsync failed, so these writes might not survive a power loss:
-        // acknowledging them would be a lie. Close instead, as a crash would.
-        spdlog::error("client {}: closing without replies, the WAL sync failed", self->client_.id);
-        self->writing_ = false;
-        self->output_.clear();
-        return self->Close();
-      }
-      self->Write();
-    });
-  });
+  PostWhenDurable(syncer, sequence, stream_.get_executor(),
+                  [self = shared_from_this()](bool durable) {
+                    if (!durable) {
+                      // The fsync failed, so these writes might not survive a power
+                      // loss: acknowledging them would be a lie. Close instead, as a
+                      // crash would.
+                      spdlog::error("client {}: closing without replies, the WAL sync failed",
+                                    self->client_.id);
+                      self->writing_ = false;
+                      self->output_.clear();
+                      return self->Close();
+                    }
+                    self->Write();
+                  });
 }
 
 void Connection::Write() {

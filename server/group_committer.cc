@@ -1,8 +1,8 @@
 #include "server/group_committer.h"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <memory>
+
+#include "server/post_when_durable.h"
 
 namespace tally::server {
 
@@ -31,20 +31,16 @@ void GroupCommitter::OnGroupCommitted(const storage::Status& status,
   if (syncer.mode() != storage::Durability::kAlways || waiters_.empty()) return Resume(status);
   // Every waiting reply reflects only writes visible now, so one wait for
   // their sync serves them all (one waiter and one post instead of one per
-  // connection). The work guard keeps the io_context, and this committer,
-  // alive until the syncer has called back.
-  auto waiters = std::make_shared<std::vector<Waiter>>(std::move(waiters_));
-  waiters_.clear();
-  syncer.WhenDurable(syncer.VisibleSequence(),
-                     [this, waiters, work = boost::asio::make_work_guard(io_)](bool durable) {
-                       boost::asio::post(io_, [waiters, durable] {
-                         const storage::Status status =
-                             durable ? storage::Status()
-                                     : storage::Status(storage::Code::kDiskError,
-                                                       "syncing the write-ahead log failed");
-                         for (auto& waiter : *waiters) waiter(status);
-                       });
-                     });
+  // connection).
+  PostWhenDurable(syncer, syncer.VisibleSequence(), io_.get_executor(),
+                  [waiters = std::move(waiters_)](bool durable) {
+                    const storage::Status status =
+                        durable ? storage::Status()
+                                : storage::Status(storage::Code::kDiskError,
+                                                  "syncing the write-ahead log failed");
+                    for (auto& waiter : waiters) waiter(status);
+                  });
+  waiters_.clear();  // moved from: make it empty for the next group.
 }
 
 void GroupCommitter::Resume(const storage::Status& status) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "server/metrics.h"
+#include "server/post_when_durable.h"
 
 namespace tally::server::http {
 namespace {
@@ -166,26 +167,20 @@ void HttpSession::RespondWhenDurable(RestResponse response) {
   if (syncer.mode() != storage::Durability::kAlways || sequence <= syncer.DurableSequence()) {
     return Send(std::move(response), sequence);
   }
-  auto pending = std::make_shared<RestResponse>(std::move(response));
-  // Waiting for the syncer is no asio operation: this executor counts as
-  // outstanding work, so the io_context keeps running (even during shutdown)
-  // until the answer has been handed back to this session's thread.
-  auto executor = asio::prefer(stream_.get_executor(), asio::execution::outstanding_work.tracked);
-  syncer.WhenDurable(
-      sequence, [self = shared_from_this(), executor, pending, sequence](bool durable) {
-        asio::post(executor, [self, pending, sequence, durable] {
-          if (durable) return self->Send(std::move(*pending), sequence);
-          // The fsync failed, so these writes might not survive a power loss.
-          // Say so instead of acknowledging them; a 5xx is not retried by the
-          // clients, which matters for writes such as INCR.
-          spdlog::error("HTTP request: answering 500, the WAL sync failed");
-          RestResponse failed = ErrorResponse(
-              500,
-              "ERR the write could not be made durable (WAL sync failed); it may or may not "
-              "have been applied");
-          failed.close = true;
-          self->Send(std::move(failed), 0);
-        });
+  PostWhenDurable(
+      syncer, sequence, stream_.get_executor(),
+      [self = shared_from_this(), response = std::move(response), sequence](bool durable) mutable {
+        if (durable) return self->Send(std::move(response), sequence);
+        // The fsync failed, so these writes might not survive a power loss.
+        // Say so instead of acknowledging them; a 5xx is not retried by the
+        // clients, which matters for writes such as INCR.
+        spdlog::error("HTTP request: answering 500, the WAL sync failed");
+        RestResponse failed = ErrorResponse(
+            500,
+            "ERR the write could not be made durable (WAL sync failed); it may or may not "
+            "have been applied");
+        failed.close = true;
+        self->Send(std::move(failed), 0);
       });
 }
 

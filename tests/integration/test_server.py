@@ -233,6 +233,25 @@ def test_shutdown_command_exits_0_and_data_survives(server):
     assert server.client().call("GET", "usage:shutdown") == bulk("3")
 
 
+def test_sigterm_right_after_replies_exits_0_every_time(server):
+    """SIGTERM just after a client got its replies and left, while the WAL
+    syncer may still be handing the answer back to the I/O thread (durability
+    always): shutdown must wait for it and exit 0. A connection released on
+    the syncer thread after the server was gone once corrupted the heap in
+    about 1 stop out of 100 on a busy machine; the unit test
+    [post_when_durable] checks that contract deterministically, this checks
+    the binary."""
+    for i in range(20):
+        c = server.client()
+        c.send(encode_command("SET", "word", "hello") + encode_command("INCR", "word") +
+               encode_command("INCR", "usage:stops"))
+        assert [c.read_reply() for _ in range(3)] == [
+            b"+OK\r\n", b"-ERR value is not an integer or out of range\r\n", b":%d\r\n" % (i + 1)]
+        rc = server.stop()
+        assert rc == 0, f"stop {i + 1}: exit code {rc}\n{server.log_tail()}"
+        server.start()
+
+
 def test_binary_keys_round_trip_and_persist(server):
     keys = [b"a\x00b", b"\r\n", b"x\r\ny\x00z", b"\xff\x00\xff", b"\x00", b"$3\r\nfoo\r\n", b"*1\r\n"]
     c = server.client()
