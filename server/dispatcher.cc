@@ -59,11 +59,16 @@ void Reject(ClientState& client, protocol::ReplyWriter& reply, ServerContext& se
   reply.Error(error);
 }
 
-void TouchWatchedKeys(const CommandSpec& spec, const CommandContext& ctx) {
-  if (spec.flags & kTouchesAllKeys) return ctx.server.watches.TouchAll();
-  std::vector<std::string_view> keys;
-  for (size_t i : KeyIndexes(spec, ctx.argc())) keys.push_back(ctx.args[i]);
-  ctx.server.watches.Touch(keys);
+// Before FLUSHDB or FLUSHALL: as in Redis, the watchers of the watched keys
+// that exist are dirtied, not those of keys that were missing anyway. (A key
+// created between this check and the flush is reported by its own write.)
+void TouchExistingWatchedKeys(CommandContext& ctx) {
+  const std::vector<std::string> watched = ctx.server.watches.WatchedKeys();
+  std::vector<std::string_view> existing;
+  for (const std::string& key : watched) {
+    if (ctx.keyspace().Exists({key}) > 0) existing.push_back(key);
+  }
+  ctx.server.watches.Touch(existing);
 }
 
 // Resolves, checks and runs (or queues) one command, appending its reply.
@@ -120,7 +125,9 @@ void DispatchCommand(std::vector<std::string>& args, ClientState& client,
 }  // namespace
 
 void RunCommand(const CommandSpec& spec, CommandContext& ctx) {
-  if ((spec.flags & kWrite) && !ctx.server.watches.empty()) TouchWatchedKeys(spec, ctx);
+  // The keyspace reports each key a write changes (Server sets its write
+  // observer); FLUSHDB and FLUSHALL change every key at once.
+  if ((spec.flags & kTouchesAllKeys) && !ctx.server.watches.empty()) TouchExistingWatchedKeys(ctx);
   const std::string& out = *ctx.reply.buffer();
   const size_t reply_start = out.size();
   const auto started = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string_view>
 
 #include "server/acl.h"
 #include "server/client_registry.h"
@@ -38,10 +39,19 @@ struct ServerStats {
 };
 
 struct ServerContext {
+  // Also makes the keyspace report every key a write changes to `watches`
+  // (WATCH), until the context goes: create it before serving, destroy it
+  // after.
   ServerContext(storage::Keyspace& ks, LiveConfig& cfg) : keyspace(ks), config(cfg) {
     const Config snapshot = cfg.Snapshot();
     slowlog.Configure(snapshot.slowlog_log_slower_than, snapshot.slowlog_max_len);
+    keyspace.SetWriteObserver([this](std::string_view key) {
+      if (!watches.empty()) watches.TouchKey(key);
+    });
   }
+  ~ServerContext() { keyspace.SetWriteObserver(nullptr); }
+  ServerContext(const ServerContext&) = delete;
+  ServerContext& operator=(const ServerContext&) = delete;
 
   storage::Keyspace& keyspace;
   LiveConfig& config;

@@ -62,18 +62,26 @@ void WatchRegistry::Remove(Watcher* watcher, std::string_view key) {
 
 void WatchRegistry::Touch(const std::vector<std::string_view>& keys) {
   std::lock_guard lock(mu_);
-  for (auto key : keys) {
-    auto it = watchers_.find(std::string(key));
-    if (it == watchers_.end()) continue;
-    for (Watcher* watcher : it->second) watcher->dirty_.store(true, std::memory_order_release);
-  }
+  for (auto key : keys) TouchLocked(key);
 }
 
-void WatchRegistry::TouchAll() {
+void WatchRegistry::TouchKey(std::string_view key) {
   std::lock_guard lock(mu_);
-  for (auto& [key, list] : watchers_) {
-    for (Watcher* watcher : list) watcher->dirty_.store(true, std::memory_order_release);
-  }
+  TouchLocked(key);
+}
+
+void WatchRegistry::TouchLocked(std::string_view key) {
+  auto it = watchers_.find(std::string(key));
+  if (it == watchers_.end()) return;
+  for (Watcher* watcher : it->second) watcher->dirty_.store(true, std::memory_order_release);
+}
+
+std::vector<std::string> WatchRegistry::WatchedKeys() const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> keys;
+  keys.reserve(watchers_.size());
+  for (const auto& entry : watchers_) keys.push_back(entry.first);
+  return keys;
 }
 
 }  // namespace tally::server

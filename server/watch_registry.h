@@ -1,9 +1,10 @@
 // WATCH bookkeeping: which clients watch which keys, and a dirty flag per
-// client that writes to those keys raise. The dispatcher marks the keys of a
-// write command dirty before running it, and only when somebody watches
-// anything (one atomic load), so clients that never use WATCH pay nothing.
-// EXEC checks the flag inside its critical section, after which no write can
-// slip between the check and the transaction.
+// client that writes to those keys raise. The keyspace reports each key a
+// write really changes while the key is still locked (Keyspace::
+// SetWriteObserver), and the registry is consulted only when somebody
+// watches anything (one atomic load), so clients that never use WATCH pay
+// nothing. EXEC checks the flag after locking the watched keys, so no write
+// can slip between the check and the transaction.
 #pragma once
 
 #include <atomic>
@@ -61,16 +62,18 @@ class WatchRegistry {
 
   // Marks every client watching one of `keys` dirty.
   void Touch(const std::vector<std::string_view>& keys);
-  // Marks every watching client dirty (FLUSHDB, FLUSHALL).
-  void TouchAll();
+  void TouchKey(std::string_view key);
+  // Every key some client watches.
+  std::vector<std::string> WatchedKeys() const;
 
  private:
   friend class Watcher;
   // Returns false if `watcher` already watched `key`.
   bool Add(Watcher* watcher, std::string_view key);
   void Remove(Watcher* watcher, std::string_view key);
+  void TouchLocked(std::string_view key);  // with mu_ held
 
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::unordered_map<std::string, std::vector<Watcher*>> watchers_;  // key -> watchers
   std::atomic<size_t> watched_{0};                                   // (key, watcher) pairs
 };

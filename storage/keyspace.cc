@@ -481,6 +481,7 @@ struct Keyspace::Impl {
   std::mutex groups_mutex;
   std::vector<std::unique_ptr<WriteGroup>> groups;  // one per thread that opened a GroupScope
   std::unique_ptr<CounterCache> cache;              // see "The counter cache" above.
+  Keyspace::WriteObserver write_observer;           // see Keyspace::SetWriteObserver.
   std::atomic<int64_t> key_count{0};
   std::atomic<int64_t> expiring_count{0};
   std::atomic<uint64_t> last_cursor_id{0};
@@ -521,8 +522,11 @@ namespace {
 // which writes everything at once when the body is done.
 class Mutation {
  public:
-  explicit Mutation(Keyspace::Impl* impl)
+  // `observed`: tells the write observer of each key written; false for
+  // the reaper, whose removals of expired keys are no news to a watcher.
+  explicit Mutation(Keyspace::Impl* impl, bool observed = true)
       : impl_(impl),
+        observer_(observed && impl->write_observer ? &impl->write_observer : nullptr),
         transaction_(impl->ActiveTransaction()),
         group_(transaction_ == nullptr ? impl->ScopedGroup() : nullptr) {
     // A write outside the thread's scope must neither wait for stripes its
@@ -717,6 +721,7 @@ class Mutation {
   // which held `current`, stores `value`, or is gone (nullopt). Inside a
   // transaction only the key is noted: its commit erases it.
   void Written(std::string_view key, const Slot& current, std::optional<StoredValue> value) {
+    if (observer_ != nullptr) (*observer_)(key);  // the key is locked here
     if (transaction_ != nullptr) {
       transaction_->written.emplace_back(key);
       return;
@@ -732,9 +737,10 @@ class Mutation {
   };
 
   Keyspace::Impl* impl_;
-  Transaction* transaction_;  // nullptr: outside Atomically.
-  WriteGroup* group_;         // non-null: in a GroupScope (never with a transaction).
-  KeyLocks::Guard guard_;     // released after Commit, when the Mutation goes.
+  const Keyspace::WriteObserver* observer_;  // nullptr: nobody to tell.
+  Transaction* transaction_;                 // nullptr: outside Atomically.
+  WriteGroup* group_;      // non-null: in a GroupScope (never with a transaction).
+  KeyLocks::Guard guard_;  // released after Commit, when the Mutation goes.
   rocksdb::WriteBatch own_batch_;
   // Most mutations write one key: no allocation for the list then.
   boost::container::small_vector<Write, 1> written_;
@@ -1191,7 +1197,7 @@ Status Keyspace::Impl::ReapExpiredKeys() {
 // have replaced a value or changed its TTL since the index was read.
 Status Keyspace::Impl::ReapKeys(const std::vector<std::string>& keys) {
   const std::vector<std::string_view> views(keys.begin(), keys.end());
-  Mutation mutation(this);
+  Mutation mutation(this, /*observed=*/false);
   Status status = mutation.Lock(views);
   if (!status.ok()) return status;
   std::vector<Slot> slots;
@@ -2042,6 +2048,10 @@ Keyspace::GroupScope::~GroupScope() {
 }
 
 Status Keyspace::CommitGroup() { return impl_->CommitThreadGroup(); }
+
+void Keyspace::SetWriteObserver(WriteObserver observer) {
+  impl_->write_observer = std::move(observer);
+}
 
 bool Keyspace::GroupWanted() const {
   const WriteGroup* group = impl_->ThreadGroup();

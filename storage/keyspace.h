@@ -375,6 +375,17 @@ class Keyspace {
   // syncer().WhenDurable(syncer().VisibleSequence(), ...) calls back.
   WalSyncer& syncer();
 
+  // Called with each key that a write changes (stores, overwrites or
+  // deletes), while the key is still locked, so a reader that takes the lock
+  // afterwards cannot miss it: EXEC checking its WATCHed keys. A write that
+  // changes nothing (SET NX on an existing key, INCR of a non-number, DEL of
+  // a missing key) calls nothing, as Redis signals only real modifications;
+  // neither does the removal of expired keys (a watcher tracks expiry
+  // itself) nor FLUSH. Set it before serving and reset it before the
+  // observer goes; no client write may run meanwhile.
+  using WriteObserver = std::function<void(std::string_view key)>;
+  void SetWriteObserver(WriteObserver observer);
+
  private:
   explicit Keyspace(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1126,6 +1126,33 @@ case("nul_bytes_everywhere",
      SORTED("KEYS", b"*\x00*"), C(b"GET\x00", "k"), C("CONFIG", "GET", b"\x00"))
 
 
+# ---- WATCH: only writes that change a key dirty its watchers (multi.tcl) -----------------------
+
+ABORTED = b"*-1\r\n"
+case("watch_writes_that_change_nothing",
+     C("SET", "k", "v"), C("SET", "n", "5"), C("WATCH", "k", "n", "missing", expect=OK),
+     C("SET", "k", "w", "NX", expect=NIL), C("SET", "missing", "w", "XX", expect=NIL),
+     C("INCR", "k", expect=NOT_INT), C("INCRBY", "n", "x", expect=NOT_INT),
+     C("DEL", "missing", expect=integer(0)), C("GETDEL", "missing", expect=NIL),
+     C("EXPIRE", "missing", "100", expect=integer(0)), C("PERSIST", "k", expect=integer(0)),
+     C("EXPIRE", "n", "100", "XX", expect=integer(0)), C("MSETNX", "k", "1", "missing", "2",
+                                                        expect=integer(0)),
+     C("MULTI", expect=OK), C("GET", "k"), C("EXEC", expect=b"*1\r\n$1\r\nv\r\n"))
+case("watch_flushdb_spares_missing_keys",
+     C("WATCH", "nokey", expect=OK), C("FLUSHDB", expect=OK), C("MULTI", expect=OK),
+     C("PING"), C("EXEC", expect=b"*1\r\n+PONG\r\n"))
+case("watch_flushdb_dirties_existing_keys",
+     C("SET", "k", "v"), C("WATCH", "nokey", "k", expect=OK), C("FLUSHALL", expect=OK),
+     C("MULTI", expect=OK), C("PING"), C("EXEC", expect=ABORTED))
+for name, write in [("set_same_value", ("SET", "k", "v")), ("set_xx", ("SET", "k", "v", "XX")),
+                    ("incrby_zero", ("INCRBY", "n", "0")), ("del", ("DEL", "k")),
+                    ("expire", ("EXPIRE", "n", "100")), ("set_nx_missing", ("SET", "missing", "1", "NX")),
+                    ("getdel", ("GETDEL", "k")), ("msetnx", ("MSETNX", "missing", "1"))]:
+    case(f"watch_dirtied_by_{name}",
+         C("SET", "k", "v"), C("SET", "n", "5"), C("WATCH", "k", "n", "missing", expect=OK),
+         C(*write), C("MULTI", expect=OK), C("GET", "k"), C("EXEC", expect=ABORTED))
+
+
 # ---- RESP3 ---------------------------------------------------------------------------------------
 
 RESP3_CASES = {
