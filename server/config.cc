@@ -17,11 +17,13 @@ namespace {
 
 namespace po = boost::program_options;
 
+// A number setting, with Redis's CONFIG SET errors for numbers.
 std::optional<std::string> SetInt(std::string_view value, int64_t min, int64_t max, int64_t* out) {
   auto parsed = ParseInt64(value);
-  if (!parsed || *parsed < min || *parsed > max) {
-    return "argument must be an integer between " + std::to_string(min) + " and " +
-           std::to_string(max);
+  if (!parsed) return "argument couldn't be parsed into an integer";
+  if (*parsed < min || *parsed > max) {
+    return "argument must be between " + std::to_string(min) + " and " + std::to_string(max) +
+           " inclusive";
   }
   *out = *parsed;
   return std::nullopt;
@@ -59,15 +61,15 @@ std::optional<int64_t> ParseMemory(std::string_view value) {
   return *number * mul;
 }
 
-// A number setting that Redis also has, with Redis's CONFIG SET errors.
-std::optional<std::string> SetRedisInt(std::string_view value, int64_t min, int64_t* out) {
-  auto parsed = ParseInt64(value);
-  if (!parsed) return "argument couldn't be parsed into an integer";
-  if (*parsed < min) {
+// A size setting (512mb, 1gb...), with Redis's CONFIG SET errors for them.
+std::optional<std::string> SetMemory(std::string_view value, int64_t min, int64_t* out) {
+  auto bytes = ParseMemory(value);
+  if (!bytes) return "argument must be a memory value";
+  if (*bytes < min) {
     return "argument must be between " + std::to_string(min) + " and " + std::to_string(INT64_MAX) +
            " inclusive";
   }
-  *out = *parsed;
+  *out = *bytes;
   return std::nullopt;
 }
 
@@ -205,10 +207,7 @@ const std::vector<Setting> kSettings = {
     {"proto-max-bulk-len", "Largest accepted argument, e.g. 512mb.", true, false,
      [](const Config& c) { return std::to_string(c.proto_max_bulk_len); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
-       auto bytes = ParseMemory(v);
-       if (!bytes || *bytes < 1024 * 1024) return "argument must be a memory value >= 1mb";
-       c.proto_max_bulk_len = *bytes;
-       return std::nullopt;
+       return SetMemory(v, 1024 * 1024, &c.proto_max_bulk_len);
      }},
     {"durability", "always, everysec or none: when a write is fsynced before its reply.", false,
      false, [](const Config& c) { return c.durability; }, SetDurability},
@@ -219,10 +218,7 @@ const std::vector<Setting> kSettings = {
      "Memory for recently used keys' values kept in front of RocksDB, e.g. 64mb; 0 turns it off.",
      false, false, [](const Config& c) { return std::to_string(c.counter_cache_size); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
-       auto bytes = ParseMemory(v);
-       if (!bytes) return "argument must be a memory value";
-       c.counter_cache_size = *bytes;
-       return std::nullopt;
+       return SetMemory(v, 0, &c.counter_cache_size);
      }},
     {"http-port", "TCP port for the Upstash-compatible REST API; 0 (default) turns it off.", false,
      false, [](const Config& c) { return std::to_string(c.http_port); },
@@ -255,19 +251,16 @@ const std::vector<Setting> kSettings = {
     {"http-max-body-size", "Largest REST request body, e.g. 10mb (default).", true, false,
      [](const Config& c) { return std::to_string(c.http_max_body_size); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
-       auto bytes = ParseMemory(v);
-       if (!bytes || *bytes < 1024) return "argument must be a memory value >= 1kb";
-       c.http_max_body_size = *bytes;
-       return std::nullopt;
+       return SetMemory(v, 1024, &c.http_max_body_size);
      }},
     {"slowlog-log-slower-than",
      "Log commands that run at least this many microseconds in the slow log; -1 logs none, 0 "
      "logs every command.",
      true, false, [](const Config& c) { return std::to_string(c.slowlog_log_slower_than); },
-     [](Config& c, std::string_view v) { return SetRedisInt(v, -1, &c.slowlog_log_slower_than); }},
+     [](Config& c, std::string_view v) { return SetInt(v, -1, INT64_MAX, &c.slowlog_log_slower_than); }},
     {"slowlog-max-len", "How many entries the slow log keeps (the newest).", true, false,
      [](const Config& c) { return std::to_string(c.slowlog_max_len); },
-     [](Config& c, std::string_view v) { return SetRedisInt(v, 0, &c.slowlog_max_len); }},
+     [](Config& c, std::string_view v) { return SetInt(v, 0, INT64_MAX, &c.slowlog_max_len); }},
     {"metrics-port",
      "TCP port serving only Prometheus metrics (GET /metrics), without a token; 0 (default) "
      "turns it off. /metrics is also served on http-port.",
@@ -340,15 +333,12 @@ const std::vector<Setting> kSettings = {
      "cannot be raised enough.",
      true, false, [](const Config& c) { return std::to_string(c.maxclients); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
-       return SetInt(v, 1, INT32_MAX, &c.maxclients);
+       return SetInt(v, 1, UINT32_MAX, &c.maxclients);
      }},
     {"client-query-buffer-limit", "Most bytes of unexecuted requests one client may send, e.g. 1gb.",
      true, false, [](const Config& c) { return std::to_string(c.client_query_buffer_limit); },
      [](Config& c, std::string_view v) -> std::optional<std::string> {
-       auto bytes = ParseMemory(v);
-       if (!bytes || *bytes < 1024 * 1024) return "argument must be a memory value >= 1mb";
-       c.client_query_buffer_limit = *bytes;
-       return std::nullopt;
+       return SetMemory(v, 1024 * 1024, &c.client_query_buffer_limit);
      }},
     {"client-output-buffer-limit",
      "\"normal <hard> <soft> <soft-seconds>\": close a client whose unsent replies reach <hard> "

@@ -1126,6 +1126,30 @@ case("nul_bytes_everywhere",
      SORTED("KEYS", b"*\x00*"), C(b"GET\x00", "k"), C("CONFIG", "GET", b"\x00"))
 
 
+# ---- CONFIG SET: Redis's errors for numbers and sizes out of range or not numbers at all ----------
+
+
+def config_error(name: str, text: str) -> bytes:
+    return (f"-ERR CONFIG SET failed (possibly related to argument '{name}') - {text}\r\n").encode()
+
+
+case("config_set_bad_numbers_and_sizes",
+     *[C("CONFIG", "SET", name, value, expect=config_error(name, text)) for name, value, text in [
+         ("maxclients", "0", "argument must be between 1 and 4294967295 inclusive"),
+         ("maxclients", "4294967296", "argument must be between 1 and 4294967295 inclusive"),
+         ("maxclients", "many", "argument couldn't be parsed into an integer"),
+         ("timeout", "-1", "argument must be between 0 and 2147483647 inclusive"),
+         ("timeout", "1.5", "argument couldn't be parsed into an integer"),
+         ("tcp-keepalive", "-3", "argument must be between 0 and 2147483647 inclusive"),
+         ("slowlog-log-slower-than", "x", "argument couldn't be parsed into an integer"),
+         ("slowlog-max-len", "-1", "argument must be between 0 and 9223372036854775807 inclusive"),
+         ("proto-max-bulk-len", "1", "argument must be between 1048576 and 9223372036854775807 inclusive"),
+         ("client-query-buffer-limit", "1k",
+          "argument must be between 1048576 and 9223372036854775807 inclusive"),
+         ("client-query-buffer-limit", "lots", "argument must be a memory value"),
+     ]])
+
+
 # ---- WATCH: only writes that change a key dirty its watchers (multi.tcl) -----------------------
 
 ABORTED = b"*-1\r\n"
