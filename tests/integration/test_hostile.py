@@ -594,6 +594,11 @@ def test_out_of_descriptors_pauses_accepting(tally_binary, report):
     loop that burns a core and floods the log; connected clients are served
     throughout, and a connection that waited in the backlog is served once
     descriptors are free again."""
+    if is_sanitized(tally_binary):
+        # The sanitizer runtime needs descriptors itself: UBSan's vptr check
+        # probes memory through a pipe() and, without one, reports every
+        # virtual call as a call on an invalid object.
+        pytest.skip("out of descriptors, the sanitizer runtime reports false errors")
     raise_own_fd_limit(1024)
     workdir = Path(tempfile.mkdtemp(prefix="tally-emfile-"))
     http_port = free_port()
