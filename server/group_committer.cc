@@ -19,14 +19,12 @@ void GroupCommitter::WhenCommitted(Waiter resume) {
   });
 }
 
-void GroupCommitter::OnGroupCommitted(const storage::Status& status,
-                                      const std::vector<std::string_view>& keys) {
+void GroupCommitter::OnGroupCommitted(const storage::Status& status) {
   if (!status.ok()) {
     ++failures_;
     last_failure_ = status;
     return Resume(status);
   }
-  if (!server_.watches.empty()) server_.watches.Touch(keys);
   storage::WalSyncer& syncer = server_.keyspace.syncer();
   if (syncer.mode() != storage::Durability::kAlways || waiters_.empty()) return Resume(status);
   // Every waiting reply reflects only writes visible now, so one wait for

@@ -43,11 +43,9 @@ class GroupCommitter : public storage::GroupListener {
   uint64_t failures() const { return failures_; }
   const storage::Status& last_failure() const { return last_failure_; }
 
-  // Marks watchers of the written keys (a pending write that found nobody
-  // watching when it ran may have been watched since), then resumes every
-  // waiting connection, after one WAL sync for all of them if needed.
-  void OnGroupCommitted(const storage::Status& status,
-                        const std::vector<std::string_view>& keys) override;
+  // Resumes every waiting connection, after one WAL sync for all of them if
+  // needed. (The keyspace's write observer has told WATCH of the keys.)
+  void OnGroupCommitted(const storage::Status& status) override;
 
  private:
   void Resume(const storage::Status& status);

@@ -529,6 +529,8 @@ class Mutation {
         observer_(observed && impl->write_observer ? &impl->write_observer : nullptr),
         transaction_(impl->ActiveTransaction()),
         group_(transaction_ == nullptr ? impl->ScopedGroup() : nullptr) {
+    // A group's writes are reported when it commits (WriteGroup::Commit).
+    if (group_ != nullptr) observer_ = nullptr;
     // A write outside the thread's scope must neither wait for stripes its
     // own pending group holds nor overtake that group's writes.
     if (transaction_ == nullptr && group_ == nullptr) impl->CommitThreadGroup();
@@ -737,7 +739,7 @@ class Mutation {
   };
 
   Keyspace::Impl* impl_;
-  const Keyspace::WriteObserver* observer_;  // nullptr: nobody to tell.
+  const Keyspace::WriteObserver* observer_;  // nullptr: nobody to tell now.
   Transaction* transaction_;                 // nullptr: outside Atomically.
   WriteGroup* group_;      // non-null: in a GroupScope (never with a transaction).
   KeyLocks::Guard guard_;  // released after Commit, when the Mutation goes.
@@ -1342,10 +1344,9 @@ Status WriteGroup::Commit() {
                                 : IoError(appended);
   // Still under the keys' locks (see "The counter cache" above).
   CounterCache& cache = *impl->cache;
-  std::vector<std::string_view> keys;
-  keys.reserve(entries.size());
+  const Keyspace::WriteObserver& observer = impl->write_observer;
   for (auto& [key, entry] : entries) {
-    keys.push_back(key);
+    if (status.ok() && observer) observer(key);
     if (status.ok() && entry.value) {
       if (entry.single) {
         cache.Put(key, *entry.value);
@@ -1356,7 +1357,7 @@ Status WriteGroup::Commit() {
       cache.Erase(key);
     }
   }
-  if (listener != nullptr) listener->OnGroupCommitted(status, keys);
+  if (listener != nullptr) listener->OnGroupCommitted(status);
   entries.clear();
   bytes = 0;
   key_delta = 0;

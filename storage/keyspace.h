@@ -167,12 +167,9 @@ class GroupListener {
  public:
   virtual ~GroupListener() = default;
   // Called on the group's thread after every commit of its group, early ones
-  // included, while the keys written are still locked. `status` is the
-  // commit's: Ok means every pending write reached RocksDB, anything else
-  // that none did. `keys` names each key the group wrote. Must not call the
-  // keyspace.
-  virtual void OnGroupCommitted(const Status& status,
-                                const std::vector<std::string_view>& keys) = 0;
+  // included. `status` is the commit's: Ok means every pending write reached
+  // RocksDB, anything else that none did. Must not call the keyspace.
+  virtual void OnGroupCommitted(const Status& status) = 0;
 };
 
 class Keyspace {
@@ -377,7 +374,9 @@ class Keyspace {
 
   // Called with each key that a write changes (stores, overwrites or
   // deletes), while the key is still locked, so a reader that takes the lock
-  // afterwards cannot miss it: EXEC checking its WATCHed keys. A write that
+  // afterwards cannot miss it: EXEC checking its WATCHed keys. The writes of
+  // a group (GroupScope) are reported when it commits successfully: until
+  // then other threads cannot see them and their keys stay locked. A write that
   // changes nothing (SET NX on an existing key, INCR of a non-number, DEL of
   // a missing key) calls nothing, as Redis signals only real modifications;
   // neither does the removal of expired keys (a watcher tracks expiry
