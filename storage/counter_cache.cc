@@ -38,7 +38,7 @@ bool CounterCache::Lookup(std::string_view key, std::optional<StoredValue>* valu
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mutex);
   auto it = shard.map.find(key);
-  if (it == shard.map.end()) {
+  if (it == shard.map.end() || it->second.writing || shard.clearing) {
     ++shard.misses;
     *ticket = shard.epoch;
     return false;
@@ -57,8 +57,31 @@ void CounterCache::Fill(std::string_view key, const std::optional<StoredValue>& 
   if (capacity_bytes_ == 0 || (value && value->raw.size() > kMaxValueBytes)) return;
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mutex);
-  if (shard.epoch != ticket) return;
+  if (shard.epoch != ticket || shard.clearing) return;
+  auto it = shard.map.find(key);
+  if (it != shard.map.end() && it->second.writing) return;
   Store(shard, key, value);
+}
+
+void CounterCache::BeginWrite(std::string_view key) {
+  if (capacity_bytes_ == 0) return;
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mutex);
+  ++shard.epoch;  // tickets of readers that missed before now are void.
+  auto it = shard.map.find(key);
+  if (it != shard.map.end()) {
+    it->second.writing = true;
+    return;
+  }
+  const size_t charge = ChargeOf(key, std::nullopt);
+  if (charge > shard_capacity_) return;  // a tiny cache: the epoch guards fills.
+  it = shard.map.emplace(std::string(key), Entry{}).first;
+  it->second.charge = charge;
+  it->second.writing = true;
+  it->second.fresh = true;
+  shard.bytes += charge;
+  LinkNewest(shard, &*it);
+  Evict(shard);
 }
 
 void CounterCache::Put(std::string_view key, const StoredValue& value) {
@@ -76,7 +99,10 @@ void CounterCache::Update(std::string_view key, const StoredValue& value) {
   Shard& shard = ShardOf(key);
   std::lock_guard lock(shard.mutex);
   ++shard.epoch;  // a reader's fill of the old value must fail either way.
-  if (shard.map.find(key) != shard.map.end()) Store(shard, key, value);
+  auto it = shard.map.find(key);
+  if (it == shard.map.end()) return;
+  if (it->second.fresh) return Remove(shard, it);  // only the mark was cached.
+  Store(shard, key, value);
 }
 
 void CounterCache::Erase(std::string_view key) {
@@ -88,10 +114,19 @@ void CounterCache::Erase(std::string_view key) {
   if (it != shard.map.end()) Remove(shard, it);
 }
 
+void CounterCache::BeginClear() {
+  Clear();
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mutex);
+    shard.clearing = true;
+  }
+}
+
 void CounterCache::Clear() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mutex);
     ++shard.epoch;
+    shard.clearing = false;
     shard.map.clear();
     shard.newest = shard.oldest = nullptr;
     shard.bytes = 0;
@@ -129,10 +164,19 @@ void CounterCache::Store(Shard& shard, std::string_view key,
   }
   it->second.value = value;
   it->second.charge = charge;
+  it->second.writing = false;
+  it->second.fresh = false;
   shard.bytes += charge;
   LinkNewest(shard, &*it);
+  Evict(shard);
+}
+
+void CounterCache::Evict(Shard& shard) {
   while (shard.bytes > shard_capacity_) {
     Map::value_type* victim = shard.oldest;
+    // Without its mark a reader that missed during the write could fill the
+    // old value: every outstanding ticket of the shard becomes void instead.
+    if (victim->second.writing) ++shard.epoch;
     Remove(shard, shard.map.find(victim->first));
   }
 }

@@ -23,6 +23,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/status.h"
 #include "storage/wal_syncer.h"
 
 namespace rocksdb {
@@ -30,35 +31,6 @@ class Env;
 }
 
 namespace tally::storage {
-
-enum class Code {
-  kOk,
-  kNotFound,       // the key does not exist (or has expired).
-  kNotInteger,     // the stored value is not a valid int64.
-  kNotFloat,       // the stored value is not a valid float.
-  kOverflow,       // the increment would overflow int64.
-  kNanOrInf,       // the float increment would produce NaN or infinity.
-  kInvalidCursor,  // a SCAN cursor this keyspace does not know.
-  kIoError,        // RocksDB failed; message() names the problem.
-  // Writing to the data directory failed (disk full, I/O error, read-only
-  // file system): writes are refused until the disk is writable again, reads
-  // keep working. message() is the disk's error as RocksDB reported it.
-  kDiskError,
-  kBusy,  // a checkpoint is already being taken.
-};
-
-class Status {
- public:
-  Status() = default;
-  Status(Code code, std::string message = {}) : code_(code), message_(std::move(message)) {}
-  bool ok() const { return code_ == Code::kOk; }
-  Code code() const { return code_; }
-  const std::string& message() const { return message_; }
-
- private:
-  Code code_ = Code::kOk;
-  std::string message_;
-};
 
 struct OpenOptions {
   std::string dir;  // created if missing.

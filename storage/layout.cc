@@ -48,18 +48,28 @@ bool ParseCursorKey(std::string_view key, uint64_t* id) {
   return true;
 }
 
-std::string EncodeCursorState(int64_t created_ms, std::string_view last_key) {
+// 8 bytes used_ms, 8 bytes step, 8 bytes length of last_key (all
+// little-endian), last_key, previous_key.
+std::string EncodeCursorState(const CursorState& state) {
   std::string out;
-  out.reserve(8 + last_key.size());
-  PutFixed64LE(&out, static_cast<uint64_t>(created_ms));
-  out.append(last_key);
+  out.reserve(24 + state.last_key.size() + state.previous_key.size());
+  PutFixed64LE(&out, static_cast<uint64_t>(state.used_ms));
+  PutFixed64LE(&out, state.step);
+  PutFixed64LE(&out, state.last_key.size());
+  out.append(state.last_key);
+  out.append(state.previous_key);
   return out;
 }
 
 bool DecodeCursorState(std::string_view encoded, CursorState* state) {
-  if (encoded.size() < 8) return false;
-  state->created_ms = static_cast<int64_t>(GetFixed64LE(encoded));
-  state->last_key.assign(encoded.substr(8));
+  if (encoded.size() < 24) return false;
+  const uint64_t step = GetFixed64LE(encoded.substr(8));
+  const uint64_t last_size = GetFixed64LE(encoded.substr(16));
+  if (step > UINT32_MAX || last_size > encoded.size() - 24) return false;
+  state->used_ms = static_cast<int64_t>(GetFixed64LE(encoded));
+  state->step = static_cast<uint32_t>(step);
+  state->last_key.assign(encoded.substr(24, last_size));
+  state->previous_key.assign(encoded.substr(24 + last_size));
   return true;
 }
 

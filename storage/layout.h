@@ -26,11 +26,15 @@ inline constexpr char kMetaFamily[] = "meta";
 // int64 little-endian counts, adjusted by Merge (see merge_operators.h).
 inline constexpr std::string_view kKeyCountKey = "count:keys";
 inline constexpr std::string_view kExpiringCountKey = "count:expiring";
-// The last SCAN cursor id handed out, int64 little-endian.
+// The last SCAN iteration id handed out, int64 little-endian.
 inline constexpr std::string_view kLastCursorIdKey = "cursor:last_id";
-// SCAN cursor states: "scan:" + 8-byte big-endian id -> 8-byte little-endian
-// created_ms + the last key the step examined.
-inline constexpr std::string_view kCursorPrefix = "scan:";
+// SCAN iteration states: "iter:" + 8-byte big-endian iteration id -> a
+// CursorState (EncodeCursorState). One entry per iteration, rewritten by
+// each step (scan_cursors.h).
+inline constexpr std::string_view kCursorPrefix = "iter:";
+// Where releases before iteration states kept one entry per SCAN step; they
+// are deleted at Open.
+inline constexpr std::string_view kOldCursorPrefix = "scan:";
 // Written with sync=true when recovering from a disk error, to prove the
 // write-ahead log can be appended and synced again; value: unix ms, int64.
 inline constexpr std::string_view kDiskProbeKey = "disk:probe";
@@ -44,11 +48,15 @@ bool DecodeInt64(std::string_view encoded, int64_t* value);
 std::string CursorKey(uint64_t id);
 bool ParseCursorKey(std::string_view key, uint64_t* id);
 
+// Where an iteration stands: the last key its latest step examined, and the
+// one before (so that a client may repeat its last step).
 struct CursorState {
-  int64_t created_ms = 0;
+  int64_t used_ms = 0;  // when a step last used it
+  uint32_t step = 0;    // the latest step's number (the cursor's low bits)
   std::string last_key;
+  std::string previous_key;
 };
-std::string EncodeCursorState(int64_t created_ms, std::string_view last_key);
+std::string EncodeCursorState(const CursorState& state);
 bool DecodeCursorState(std::string_view encoded, CursorState* state);
 
 // --- ranges ---------------------------------------------------------------

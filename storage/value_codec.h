@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "storage/keyspace.h"
+#include "storage/status.h"
 
 namespace tally::storage {
 

@@ -108,16 +108,19 @@ void Watch(CommandContext& ctx) {
   if (ctx.client.transaction.active) {
     return ctx.reply.Error("ERR WATCH inside MULTI is not allowed");
   }
+  // This thread's pending writes (this client's own, pipelined before the
+  // WATCH, among them) commit before the keys are registered: they happened
+  // before the WATCH, so they must not dirty it. The commit also frees the
+  // stripes that the commands waited for below may need.
+  ctx.keyspace().CommitGroup();
   std::vector<std::string_view> added;
   for (size_t i = 1; i < ctx.argc(); ++i) {
     if (ctx.client.watcher.Watch(ctx.server.watches, ctx.arg(i))) added.push_back(ctx.arg(i));
   }
-  // A write that began before the keys were registered did not mark them;
-  // wait for it, so the value this client reads next already includes it.
-  // (A write still pending in a write group marks them when it commits:
-  // GroupCommitter.) This thread's own group commits first, because the
-  // commands waited for may be waiting for its key locks.
-  ctx.keyspace().CommitGroup();
+  // A write that began on another thread before the keys were registered
+  // may not have reported them; wait for it, so the value this client reads
+  // next already includes it. (A write pending in another thread's group
+  // reports them when that group commits.)
   ctx.server.in_flight.WaitForAll();
   // Only now note each key's expiry, for the expired-while-watched rule.
   for (auto key : added) ctx.client.watcher.SetExpireAt(key, ctx.keyspace().ExpireAtMs(key));

@@ -1069,6 +1069,14 @@ case("pipelined_mixed_inline_multibulk_and_errors",
 case("pipelined_with_protocol_error_at_the_end",
      Raw(encode_command("INCR", "a") + encode_command("INCR", "a") + b"*1\r\n$x\r\n",
          replies=3, closes=True))
+# A write pipelined before WATCH on the same connection happened before the
+# WATCH: it must not abort that connection's EXEC (auto-pipelining clients
+# with retry loops would abort forever).
+case("watch_after_a_pipelined_write_of_the_key",
+     Raw(encode_command("SET", "wa", "1") + encode_command("WATCH", "wa")
+         + encode_command("GET", "wa") + encode_command("MULTI") + encode_command("INCR", "wa")
+         + encode_command("EXEC"),
+         replies=6, expect=(OK, OK, bulk("1"), OK, b"+QUEUED\r\n", b"*1\r\n:2\r\n")))
 case("request_split_across_writes",
      Raw([b"*3\r\n$3\r\nSE", b"T\r\n$1\r\nk\r\n$", b"5\r\nhel", b"lo\r\n"], expect=OK),
      Raw([b"GE", b"T k", b"\r", b"\n"], expect=bulk("hello")),

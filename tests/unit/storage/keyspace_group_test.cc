@@ -88,8 +88,10 @@ TEST_CASE("group: writes are pending until the commit, then all visible", "[keys
   CheckStoreInvariants(ReadStore(ks.options.dir));
 }
 
-TEST_CASE("group: reads that cannot see pending writes commit the group first",
-          "[keyspace][group]") {
+TEST_CASE(
+    "group: KEYS, SCAN and DBSIZE see the pending writes; a transaction and FLUSH commit "
+    "the group first",
+    "[keyspace][group]") {
   TestKeyspace ks;
   RecordingListener listener;
   Keyspace::GroupScope scope(*ks, listener);
@@ -97,16 +99,22 @@ TEST_CASE("group: reads that cannot see pending writes commit the group first",
   SECTION("KEYS") {
     REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
     CHECK(ks.Keys("usage:*") == std::vector<std::string>{"usage:x"});
+    CHECK(ks->GroupPending());
+    REQUIRE_OK(ks->CommitGroup());
   }
   SECTION("SCAN") {
     REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
     ScanResult scan;
     REQUIRE_OK(ks->Scan(0, "*", 10, std::nullopt, &scan));
     CHECK(scan.keys == std::vector<std::string>{"usage:x"});
+    CHECK(ks->GroupPending());
+    REQUIRE_OK(ks->CommitGroup());
   }
   SECTION("DBSIZE") {
     REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));
     CHECK(ks->Size() == 1);
+    CHECK(ks->GroupPending());
+    REQUIRE_OK(ks->CommitGroup());
   }
   SECTION("a transaction") {
     REQUIRE_OK(ks->IncrBy("usage:x", 1, &result));

@@ -137,11 +137,15 @@ TEST_CASE("SCAN cursors can be retried and outlive a pattern change", "[keyspace
   REQUIRE_OK(ks->Scan(first.next_cursor, "*", 4, std::nullopt, &retried));
   CHECK(retried.keys == second.keys);
   CHECK(retried.keys == std::vector<std::string>{"a:00004", "a:00005", "b:00000", "b:00001"});
-  CHECK(retried.next_cursor != second.next_cursor);  // each step gets a fresh id.
+  // A repeated step stands for the step it repeats: the same next cursor.
+  CHECK(retried.next_cursor == second.next_cursor);
+  ScanResult third;
+  REQUIRE_OK(ks->Scan(retried.next_cursor, "*", 4, std::nullopt, &third));
+  CHECK(third.keys == std::vector<std::string>{"b:00002", "b:00003", "b:00004", "b:00005"});
 
   // Switching to a pattern whose prefix lies ahead jumps to it.
   ScanResult jumped;
-  REQUIRE_OK(ks->Scan(first.next_cursor, "b:0000[45]", 100, std::nullopt, &jumped));
+  REQUIRE_OK(ks->Scan(second.next_cursor, "b:0000[45]", 100, std::nullopt, &jumped));
   CHECK(jumped.keys == std::vector<std::string>{"b:00004", "b:00005"});
   CHECK(jumped.next_cursor == 0);
 }
@@ -150,7 +154,7 @@ TEST_CASE("unknown and expired SCAN cursors are rejected", "[keyspace][scan]") {
   TestKeyspace ks;
   ks.options.cursor_lifetime_ms = 1000;
   ks.Reopen();
-  for (int i = 0; i < 5; ++i) ks.Set(Numbered("k:", i), "v");
+  for (int i = 0; i < 10; ++i) ks.Set(Numbered("k:", i), "v");
 
   ScanResult result;
   CHECK(ks->Scan(12345, "*", 10, std::nullopt, &result).code() == Code::kInvalidCursor);
@@ -159,10 +163,16 @@ TEST_CASE("unknown and expired SCAN cursors are rejected", "[keyspace][scan]") {
   REQUIRE_OK(ks->Scan(0, "*", 2, std::nullopt, &result));
   const uint64_t cursor = result.next_cursor;
   REQUIRE(cursor != 0);
+  // An iteration unused for the cursor lifetime is forgotten; each step
+  // renews it.
   ks.Advance(999);
   REQUIRE_OK(ks->Scan(cursor, "*", 2, std::nullopt, &result));
-  ks.Advance(1);
-  CHECK(ks->Scan(cursor, "*", 2, std::nullopt, &result).code() == Code::kInvalidCursor);
+  ks.Advance(999);
+  REQUIRE_OK(ks->Scan(result.next_cursor, "*", 2, std::nullopt, &result));
+  const uint64_t latest = result.next_cursor;
+  REQUIRE(latest != 0);
+  ks.Advance(1000);
+  CHECK(ks->Scan(latest, "*", 2, std::nullopt, &result).code() == Code::kInvalidCursor);
 }
 
 // A writer adds and deletes other keys, interleaved in key order with the

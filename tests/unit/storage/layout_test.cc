@@ -39,13 +39,20 @@ TEST_CASE("cursor keys and states round-trip", "[layout]") {
   REQUIRE(layout::ParseCursorKey(layout::CursorKey((uint64_t{1} << 53) - 1), &id));
   CHECK(id == (uint64_t{1} << 53) - 1);
   CHECK(layout::CursorKey(2) < layout::CursorKey(256));
-  CHECK_FALSE(layout::ParseCursorKey("scan:1", &id));
+  CHECK_FALSE(layout::ParseCursorKey("iter:1", &id));
 
+  layout::CursorState written{42, 7, "last\0key"s, "prev"};
   layout::CursorState state;
-  REQUIRE(layout::DecodeCursorState(layout::EncodeCursorState(42, "last\0key"s), &state));
-  CHECK(state.created_ms == 42);
+  REQUIRE(layout::DecodeCursorState(layout::EncodeCursorState(written), &state));
+  CHECK(state.used_ms == 42);
+  CHECK(state.step == 7);
   CHECK(state.last_key == "last\0key"s);
+  CHECK(state.previous_key == "prev");
   CHECK_FALSE(layout::DecodeCursorState("1234567", &state));
+  // A length past the end is refused, not read out of bounds.
+  std::string truncated = layout::EncodeCursorState(written);
+  truncated.resize(26);
+  CHECK_FALSE(layout::DecodeCursorState(truncated, &state));
 
   int64_t value = 0;
   REQUIRE(layout::DecodeInt64(layout::EncodeInt64(-5), &value));
