@@ -1,12 +1,11 @@
 #include "storage/checkpoints.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
 #include <rocksdb/utilities/checkpoint.h>
 #include <spdlog/spdlog.h>
 
@@ -36,12 +35,16 @@ std::string CheckpointName(std::chrono::system_clock::time_point when) {
 // survive a power loss. RocksDB syncs the files of a checkpoint and renames
 // its temporary directory into place, but never syncs the parent: without
 // this a checkpoint could come back after power loss as an empty *.tmp.
-Status SyncDirectory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Status(Code::kIoError, "cannot open " + dir.string() + " to sync it");
-  const int result = ::fsync(fd);
-  ::close(fd);
-  if (result != 0) return Status(Code::kIoError, "cannot sync directory " + dir.string());
+// Through RocksDB's file system, so tests that record syncs see it.
+Status SyncDirectory(rocksdb::Env* env, const std::filesystem::path& dir) {
+  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+  std::unique_ptr<rocksdb::FSDirectory> handle;
+  rocksdb::IOStatus status =
+      fs->NewDirectory(dir.string(), rocksdb::IOOptions(), &handle, nullptr);
+  if (status.ok()) status = handle->Fsync(rocksdb::IOOptions(), nullptr);
+  if (status.ok()) status = handle->Close(rocksdb::IOOptions(), nullptr);
+  if (!status.ok()) return Status(Code::kIoError, "cannot sync directory " + dir.string() +
+                                                      ": " + status.ToString());
   return Status();
 }
 
@@ -74,8 +77,8 @@ Status Checkpoints::Run(std::string* path) {
     impl_.sentinel->Refill(impl_.db);
     if (!status.ok()) result = IoError(status);
     // The rename into checkpoints/, and checkpoints/ itself if new.
-    if (result.ok()) result = SyncDirectory(parent);
-    if (result.ok() && created) result = SyncDirectory(data_dir);
+    if (result.ok()) result = SyncDirectory(impl_.db->GetEnv(), parent);
+    if (result.ok() && created) result = SyncDirectory(impl_.db->GetEnv(), data_dir);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

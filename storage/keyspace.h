@@ -220,12 +220,14 @@ class Keyspace {
   // under `usage:`.
   Status Keys(std::string_view pattern, std::vector<std::string>* keys);
   // One SCAN step. `cursor` 0 starts an iteration; any other value must be a
-  // cursor returned by an earlier step, which stays valid for
-  // cursor_lifetime_ms and across restarts. Examines about `count` keys and
-  // returns those matching the glob `pattern` (an empty pattern matches only
-  // the empty key, as in Redis; "*" matches all) and of type `type`
-  // (nullopt: any). Every key that exists for the whole iteration is
-  // returned at least once. Unknown cursors give kInvalidCursor.
+  // cursor returned by the iteration's latest step, or the one before it (a
+  // repeated step), and stays valid while the iteration is used at least
+  // every cursor_lifetime_ms, and across restarts while the disk takes
+  // writes (scan_cursors.h). Examines about `count` keys and returns those
+  // matching the glob `pattern` (an empty pattern matches only the empty key,
+  // as in Redis; "*" matches all) and of type `type` (nullopt: any). Every
+  // key that exists for the whole iteration is returned at least once.
+  // Unknown cursors give kInvalidCursor. A failing disk does not fail it.
   Status Scan(uint64_t cursor, std::string_view pattern, int64_t count, std::optional<KeyType> type,
               ScanResult* result);
 
@@ -276,11 +278,12 @@ class Keyspace {
   // them wait for the same commit.
   //
   // Writes that the disk is known to refuse fail at once (kDiskError), as
-  // outside a scope. The keyspace commits a group early, by itself, before
-  // the thread would wait for a key lock another thread holds (so two
-  // threads' groups never deadlock), when the batch passes 16 MB, and before
-  // anything that cannot see pending writes: a write outside a scope,
-  // Atomically, Keys, Scan, Size, ExpiringSize and the checkpoints.
+  // outside a scope. Every read on the thread sees the group's pending
+  // writes (Get, MGet, Keys, Scan, Size...). The keyspace commits a group
+  // early, by itself, before the thread would wait for a key lock another
+  // thread holds (so two threads' groups never deadlock), when the batch
+  // passes 16 MB, and before a write outside a scope, Atomically, FLUSH and
+  // the checkpoints.
   class GroupScope {
    public:
     // `listener` hears of this thread's commits; it must outlive the

@@ -7,9 +7,12 @@
 //   reads.cc          point reads through a WriteSet, the cache and RocksDB
 //   string_ops.cc     counters and strings; key_ops.cc  DEL, EXPIRE, FLUSH
 //   scan.cc           KEYS, SCAN and their cursors
-//   transaction.cc    Atomically (MULTI/EXEC); write_group.cc  group commit
-//   thread_context.cc which transaction or group the calling thread is in
-//   reaper.cc, disk_health.cc, checkpoints.cc   the background jobs
+//   write_group.cc    group commit; transaction.h  a MULTI/EXEC's state
+//   thread_context.cc which transaction or group the calling thread is in,
+//                     and Atomically
+//   scan_cursors.cc   where SCAN iterations stand
+//   reaper.cc, disk_health.cc, checkpoints.cc   the background jobs, each a
+//                     class that owns its thread
 //   open.cc           opening RocksDB, statistics, closing
 //
 // Column families:

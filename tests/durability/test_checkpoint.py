@@ -99,3 +99,39 @@ def test_bgsave_lastsave_and_unique_names(servers, tally_binary):
     assert "started" in outcomes
     assert abs(client.lastsave().timestamp() - time.time()) < 60
     assert client.get("k") == b"2"
+
+
+def test_checkpoint_survives_power_loss(servers, synctrack_binary, tally_binary, monkeypatch,
+                                        report):
+    """A SAVE that returned OK must leave a checkpoint a power cut keeps: the
+    rename of its temporary directory into checkpoints/ is only on disk once
+    checkpoints/ itself is fsynced."""
+    from powerloss import simulate_power_loss
+
+    server = servers.create(synctrack_binary, "checkpoint-powerloss")
+    journal = server.workdir / "journal"
+    monkeypatch.setenv("TALLY_SYNC_JOURNAL", str(journal))
+    server.start()
+    client = server.redis()
+    for i in range(100):
+        client.incrby(f"usage:{i % 10}", i)
+    at_save = snapshot(client)
+    assert client.save() is True
+    client.close()
+    server.kill()
+    replay = simulate_power_loss(journal)
+    saved = checkpoints(server)
+    assert [p.name for p in saved if NAME.match(p.name)], (
+        f"after the power cut checkpoints/ holds {[p.name for p in saved]} ({replay.summary()})")
+
+    monkeypatch.delenv("TALLY_SYNC_JOURNAL")
+    restored_dir = server.workdir / "restored"
+    shutil.copytree([p for p in saved if NAME.match(p.name)][0], restored_dir)
+    restored = servers.create(tally_binary, "checkpoint-powerloss-restored", data_dir=restored_dir)
+    restored.start()
+    other = restored.redis()
+    got = snapshot(other)
+    other.close()
+    assert restored.stop() == 0
+    assert got == at_save
+    report(f"checkpoint: a SAVE survives a simulated power cut right after it ({replay.summary()})")

@@ -211,3 +211,28 @@ TEST_CASE("SCAN returns every key present throughout, despite concurrent writes"
     CHECK(it->second == 1);
   }
 }
+
+// Redis keeps SCAN working while writes are refused, and redis-cli --scan
+// with it: a step's cursor state is bookkeeping, not a write a client asked
+// for, so a failing disk must not fail it.
+TEST_CASE("SCAN keeps working while the disk fails", "[keyspace][scan][disk]") {
+  tally::storage::testing::FailingDiskKeyspace ks;
+  for (int i = 0; i < 10; ++i) {
+    SetResult set_result;
+    REQUIRE_OK(ks->Set(Numbered("k:", i), "v", {}, &set_result));
+  }
+  ks.FailWrites();
+  int64_t result = 0;
+  REQUIRE(ks->IncrBy("other", 1, &result).code() == Code::kDiskError);  // writes refused
+  std::vector<std::string> seen;
+  uint64_t cursor = 0;
+  int steps = 0;
+  do {
+    ScanResult step;
+    REQUIRE_OK(ks->Scan(cursor, "*", 3, std::nullopt, &step));
+    seen.insert(seen.end(), step.keys.begin(), step.keys.end());
+    cursor = step.next_cursor;
+  } while (cursor != 0 && ++steps < 100);
+  CHECK(seen.size() == 10);
+  ks.HealWrites();
+}
