@@ -16,9 +16,9 @@ targets=("$@")
 ((${#targets[@]})) || targets=(resp_parser glob command_layer rest_json)
 
 dir=build-fuzz
-if [ ! -f "$dir/CMakeCache.txt" ]; then
-  CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON >/dev/null
-fi
+# TALLY_WERROR=ON (scripts/test.sh sets it) makes warnings errors.
+CXX=clang++ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTALLY_FUZZ=ON \
+  -DTALLY_WERROR="${TALLY_WERROR:-OFF}" >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target "${targets[@]/#/tally-fuzz-}"
 mkdir -p "$dir/artifacts" "$dir/logs"
 touch "$dir/logs/.started"

@@ -18,8 +18,8 @@ constexpr uint32_t kW = kWrite | kDenyOom;
 constexpr uint32_t kR = kReadonly;
 
 // name, arity, flags, first key, last key, step, group, summary, handler,
-// since [, arguments [, ACL categories [, key-spec flags]]]. Arity, key positions, flags
-// and documentation are Redis 7.0's; subcommands follow their container.
+// since [, arguments [, ACL categories [, key-spec flags [, key-spec notes]]]]. Arity, key
+// positions, flags and documentation are Redis 7.0's; subcommands follow their container.
 // clang-format off
 const std::vector<CommandSpec> kCommands = {
     // Counters.
@@ -30,7 +30,7 @@ const std::vector<CommandSpec> kCommands = {
     {"incrbyfloat", 3, kW | kFast, 1, 1, 1, "string", "Increment the float value of a key by the given amount", c::IncrByFloat, "2.6.0", "key increment:double"},
     // Strings.
     {"get", 2, kR | kFast, 1, 1, 1, "string", "Get the value of a key", c::Get, "1.0.0", "key"},
-    {"set", -3, kW, 1, 1, 1, "string", "Set the string value of a key", c::Set, "1.0.0", "key value [condition(NX|XX)] [GET] [expiration(EX=seconds:integer|PX=milliseconds:integer|EXAT=unix-time-seconds:unix-time|PXAT=unix-time-milliseconds:unix-time|KEEPTTL)]", "", "RW access update variable_flags"},
+    {"set", -3, kW, 1, 1, 1, "string", "Set the string value of a key", c::Set, "1.0.0", "key value [condition(NX|XX)] [GET] [expiration(EX=seconds:integer|PX=milliseconds:integer|EXAT=unix-time-seconds:unix-time|PXAT=unix-time-milliseconds:unix-time|KEEPTTL)]", "", "RW access update variable_flags", "RW and ACCESS due to the optional `GET` argument"},
     {"setnx", 3, kW | kFast, 1, 1, 1, "string", "Set the value of a key, only if the key does not exist", c::SetNx, "1.0.0", "key value", "", "OW insert"},
     {"setex", 4, kW, 1, 1, 1, "string", "Set the value and expiration of a key", c::SetEx, "2.0.0", "key seconds:integer value", "", "OW update"},
     {"psetex", 4, kW, 1, 1, 1, "string", "Set the value and expiration in milliseconds of a key", c::PSetEx, "2.6.0", "key milliseconds:integer value", "", "OW update"},

@@ -68,6 +68,8 @@ struct CommandSpec {
   // Key-spec flags of the keys, space separated ("RW access update").
   // Empty: "RW access update" for writes, "RO access" for reads.
   std::string_view key_flags = {};
+  // The key spec's notes, where Redis gives some (SET: why its flags vary).
+  std::string_view key_notes = {};
 };
 
 // Every command, subcommands included, in a stable order.

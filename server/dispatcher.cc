@@ -2,12 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <chrono>
 #include <exception>
 #include <optional>
 
 #include "server/commands/commands.h"
+#include "server/text.h"
 
 namespace tally::server {
 namespace {
@@ -31,10 +31,8 @@ std::string UnknownCommandError(const std::vector<std::string>& args) {
 
 // "unknown subcommand 'foo'. Try CLIENT HELP."
 std::string UnknownSubcommandError(const CommandSpec& container, std::string_view sub) {
-  std::string upper(container.name);
-  for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return "ERR unknown subcommand '" + std::string(UpToNul(sub).substr(0, 128)) + "'. Try " + upper +
-         " HELP.";
+  return "ERR unknown subcommand '" + std::string(UpToNul(sub).substr(0, 128)) + "'. Try " +
+         ToUpper(container.name) + " HELP.";
 }
 
 std::string ArityError(const CommandSpec& spec) {

@@ -15,6 +15,7 @@
 #include "server/server.h"
 #include "server/tools/tools.h"
 #include "storage/keyspace.h"
+#include "storage/wal_files.h"
 
 #ifdef TALLY_TEST_ENV_FACTORY
 namespace rocksdb {
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
   // Test builds only: a RocksDB Env that records what was synced.
   options.env = testing::TestEnvFromEnvironment();
 #endif
+  // Before opening: RocksDB empties the log it replays.
+  const storage::WalToReplay wal = storage::FindWalToReplay(config.dir);
   std::unique_ptr<storage::Keyspace> keyspace;
   storage::OpenStats stats;
   if (auto status = storage::Keyspace::Open(options, &keyspace, &stats); !status.ok()) {
@@ -92,13 +95,13 @@ int main(int argc, char** argv) {
   }
   std::error_code ec;
   std::string data_dir = std::filesystem::absolute(config.dir, ec).lexically_normal().string();
-  if (stats.wal_bytes > 0) {
+  if (wal.bytes > 0) {
     // The last run did not close cleanly (a clean close flushes the memtables
     // and leaves an empty log): RocksDB replayed its write-ahead log.
     spdlog::warn(
         "RocksDB recovered after an unclean shutdown: {} keys, replayed {} WAL file(s), "
         "{} bytes, in {:.3f} s",
-        stats.keys, stats.wal_files, stats.wal_bytes, stats.open_seconds);
+        stats.keys, wal.files, wal.bytes, stats.open_seconds);
   }
   spdlog::info("data in {}: {} keys, opened in {:.3f} s, durability {}", ec ? config.dir : data_dir,
                stats.keys, stats.open_seconds, config.durability);

@@ -67,24 +67,6 @@ std::optional<long double> ParseLongDouble(std::string_view s) {
   return value;
 }
 
-std::optional<double> ParseDouble(std::string_view s) {
-  if (s.empty() || s.size() >= kMaxLongDoubleChars) return std::nullopt;
-  char buf[kMaxLongDoubleChars + 1];
-  std::memcpy(buf, s.data(), s.size());
-  buf[s.size()] = '\0';
-  if (std::isspace(static_cast<unsigned char>(buf[0]))) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  double value = std::strtod(buf, &end);
-  if (static_cast<size_t>(end - buf) != s.size()) return std::nullopt;
-  if (errno == ERANGE &&
-      (value == HUGE_VAL || value == -HUGE_VAL || std::fpclassify(value) == FP_ZERO)) {
-    return std::nullopt;
-  }
-  if (std::isnan(value)) return std::nullopt;
-  return value;
-}
-
 std::string FormatLongDoubleHuman(long double value) {
   if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
   // 17 digits after the point, like Redis: with 80-bit long doubles this makes

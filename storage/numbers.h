@@ -25,8 +25,4 @@ std::optional<long double> ParseLongDouble(std::string_view text);
 // trailing '.' removed, "-0" becomes "0"); used for INCRBYFLOAT results.
 std::string FormatLongDoubleHuman(long double value);
 
-// Redis's string2d for double arguments (e.g. INCRBYFLOAT in future types):
-// strtod over the whole text, no spaces, no NaN.
-std::optional<double> ParseDouble(std::string_view text);
-
 }  // namespace tally

@@ -54,7 +54,11 @@ void ReplyCommandInfo(CommandContext& ctx, const CommandSpec& spec) {
   ctx.reply.SetHeader(0);  // tips: Tally gives no routing hints (no cluster)
   if (spec.first_key > 0) {
     ctx.reply.ArrayHeader(1);
-    ctx.reply.MapHeader(3);
+    ctx.reply.MapHeader(spec.key_notes.empty() ? 3 : 4);
+    if (!spec.key_notes.empty()) {
+      ctx.reply.Bulk("notes");
+      ctx.reply.Bulk(spec.key_notes);
+    }
     ctx.reply.Bulk("flags");
     ReplyStatusSet(ctx, KeySpecFlags(spec));
     ctx.reply.Bulk("begin_search");
@@ -161,6 +165,28 @@ const CommandSpec* ResolveForGetKeys(const CommandContext& ctx) {
   return spec;
 }
 
+// SET's argument is a GET option when it reads "get" in any case up to a NUL
+// byte: Redis's setGetKeys compares the first four bytes of the C string, so
+// "get\0x" counts, and it looks at every argument after the value without
+// parsing them, so "SET k v EX get" counts too.
+bool IsGetOptionForKeys(std::string_view arg) {
+  return arg.size() >= 3 && EqualsNoCase(arg.substr(0, 3), "get") &&
+         (arg.size() == 3 || arg[3] == '\0');
+}
+
+// The key-spec flags of one call of `spec` (its arguments from ctx.arg(2)).
+// A row flagged variable_flags has flags that depend on the arguments, which
+// Redis computes in the command's getkeys procedure; in Tally's table that is
+// SET only: with GET it reads the old value (RW access update), without it
+// overwrites (OW update).
+std::vector<std::string_view> CallKeyFlags(const CommandSpec& spec, const CommandContext& ctx) {
+  if (spec.handler != Set) return KeySpecFlags(spec);
+  for (size_t i = 5; i < ctx.argc(); ++i) {
+    if (IsGetOptionForKeys(ctx.arg(i))) return {"RW", "access", "update"};
+  }
+  return {"OW", "update"};
+}
+
 void GetKeys(CommandContext& ctx, bool with_flags) {
   const CommandSpec* spec = ResolveForGetKeys(ctx);
   if (spec == nullptr) return ctx.reply.Error("ERR Invalid command specified");
@@ -176,7 +202,7 @@ void GetKeys(CommandContext& ctx, bool with_flags) {
     if (with_flags) {
       ctx.reply.ArrayHeader(2);
       ctx.reply.Bulk(ctx.arg(i + 2));
-      ReplyStatusSet(ctx, KeySpecFlags(*spec));
+      ReplyStatusSet(ctx, CallKeyFlags(*spec, ctx));
     } else {
       ctx.reply.Bulk(ctx.arg(i + 2));
     }

@@ -961,6 +961,60 @@ case("protocol_error_does_not_lose_earlier_writes",
      Raw(encode_command("INCR", "a") + b"*1\r\n$x\r\n", replies=2, closes=True),
      Reconnect(), C("GET", "a", expect=bulk("1")))
 
+# ---- COMMAND GETKEYS / GETKEYSANDFLAGS: key positions and key-spec flags per call ----------------
+
+RW_ACCESS_UPDATE = b"*3\r\n+RW\r\n+access\r\n+update\r\n"
+OW_UPDATE = b"*2\r\n+OW\r\n+update\r\n"
+
+
+def one_key_with_flags(key: str, flags: bytes) -> bytes:
+    return b"*1\r\n*2\r\n" + bulk(key) + flags
+
+
+# SET's flags vary with its arguments (Redis's setGetKeys): a GET anywhere
+# after the value (even where it is an option's value, or followed by a NUL
+# byte) makes it a read-modify-write, otherwise it only overwrites.
+case("getkeysandflags_set_depends_on_get",
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", expect=one_key_with_flags("a", OW_UPDATE)),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "GET",
+       expect=one_key_with_flags("a", RW_ACCESS_UPDATE)),
+     C("COMMAND", "GETKEYSANDFLAGS", "set", "a", "b", "get"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "NX", "GET"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "XX", "GET", "garbage"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "EX", "10", expect=one_key_with_flags("a", OW_UPDATE)),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "EX", "get"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "get", expect=one_key_with_flags("a", OW_UPDATE)),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "get", "b"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "getx"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "ge"),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", b"get\x00x", expect=one_key_with_flags("a", RW_ACCESS_UPDATE)),
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", b"ge\x00"),
+     C("COMMAND", "GETKEYS", "SET", "a", "b", "GET", expect=b"*1\r\n" + bulk("a")),
+     C("COMMAND", "INFO", "set"), C("COMMAND", "INFO", "get", "strlen"))
+
+# Every command with keys, with the fixed flags of its key spec.
+GETKEYS_CALLS = [
+    ("INCR", "a"), ("INCRBY", "a", "1"), ("DECR", "a"), ("DECRBY", "a", "1"),
+    ("INCRBYFLOAT", "a", "1.5"), ("GET", "a"), ("SETNX", "a", "b"), ("SETEX", "a", "10", "v"),
+    ("PSETEX", "a", "10", "v"), ("GETSET", "a", "v"), ("GETDEL", "a"), ("STRLEN", "a"),
+    ("MGET", "a", "b"), ("MSET", "a", "1", "b", "2"), ("MSET", "a", "1", "b"), ("MSETNX", "a", "1", "b", "2"),
+    ("DEL", "a", "b"), ("UNLINK", "a"), ("EXISTS", "a", "b"), ("TYPE", "a"), ("EXPIRE", "a", "10", "NX"),
+    ("PEXPIRE", "a", "10"), ("EXPIREAT", "a", "10"), ("PEXPIREAT", "a", "10"), ("TTL", "a"),
+    ("PTTL", "a"), ("PERSIST", "a"), ("OBJECT", "ENCODING", "a"), ("OBJECT", "FREQ", "a"),
+    ("OBJECT", "IDLETIME", "a"), ("OBJECT", "REFCOUNT", "a"), ("WATCH", "a", "b"),
+    ("MEMORY", "USAGE", "a"), ("MEMORY", "USAGE", "a", "SAMPLES", "5"),
+]
+case("getkeysandflags_every_command_with_keys",
+     *[C("COMMAND", "GETKEYSANDFLAGS", *call) for call in GETKEYS_CALLS],
+     *[C("COMMAND", "GETKEYS", *call) for call in GETKEYS_CALLS])
+case("getkeysandflags_errors",
+     C("COMMAND", "GETKEYSANDFLAGS", "SET", "a",
+       expect=b"-ERR Invalid number of arguments specified for command\r\n"),
+     C("COMMAND", "GETKEYSANDFLAGS", "NOSUCH", "a", expect=b"-ERR Invalid command specified\r\n"),
+     C("COMMAND", "GETKEYSANDFLAGS", "PING", "x", expect=b"-ERR The command has no key arguments\r\n"),
+     C("COMMAND", "GETKEYSANDFLAGS", "GET", "a", "b"), C("COMMAND", "GETKEYSANDFLAGS", "PING"),
+     C("COMMAND", "GETKEYSANDFLAGS"))
+
 # ---- arity errors for every command in scope -------------------------------------------------
 
 ARITY = {  # command -> (arity as in Redis's command table)
@@ -1198,6 +1252,13 @@ RESP3_CASES = {
     "resp3_back_to_resp2": [
         Cmd("HELLO", "3", cmp="hello"), C("GET", "nokey", expect=b"_\r\n"),
         Cmd("HELLO", "2", cmp="hello_resp2"), C("GET", "nokey", expect=NIL)],
+    "resp3_getkeysandflags": [
+        Cmd("HELLO", "3", cmp="hello"),
+        C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b",
+          expect=b"*1\r\n*2\r\n$1\r\na\r\n~2\r\n+OW\r\n+update\r\n"),
+        C("COMMAND", "GETKEYSANDFLAGS", "SET", "a", "b", "GET"),
+        C("COMMAND", "GETKEYSANDFLAGS", "MSET", "a", "1", "b", "2"),
+        C("COMMAND", "GETKEYSANDFLAGS", "STRLEN", "a")],
     "hello_errors": [
         C("HELLO", "4", expect=b"-NOPROTO unsupported protocol version\r\n"), C("HELLO", "abc"),
         C("HELLO", "1"), C("PING")],

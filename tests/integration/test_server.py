@@ -441,6 +441,47 @@ def test_logfile_and_loglevel_options(server_factory):
         f"ready line (log lines not flushed?): {text[-500:]!r}")
 
 
+UNCLEAN = "recovered after an unclean shutdown"
+
+
+def last_start_log(srv) -> str:
+    """The server's log since its latest start (the harness marks each start),
+    once it has the ready line (waits up to 3 s for the file to get it)."""
+    text = ""
+    for _ in range(30):
+        text = srv.log_text().rsplit("===== start #", 1)[-1]
+        if "ready to accept connections" in text.lower():
+            break
+        time.sleep(0.1)
+    assert "ready to accept connections" in text.lower(), text
+    return text
+
+
+@tally_only
+def test_unclean_shutdown_is_logged_only_after_one(server_factory):
+    # A first start in a directory that already holds other files, some named
+    # like logs, and the server's own --logfile in the data directory: nothing
+    # to recover.
+    srv = server_factory.create(start=False)
+    (srv.data_dir / "app.log").write_text("an application's log\n" * 100)
+    (srv.data_dir / "000001.txt").write_text("notes")
+    (srv.data_dir / "README").write_text("data of the usage tracker")
+    srv.extra_args = ["--logfile", str(srv.data_dir / "tally.log")]
+    srv.log_path = srv.data_dir / "tally.log"
+    srv.start()
+    assert srv.client().call("INCRBY", "k", "5") == b":5\r\n"
+    assert UNCLEAN not in last_start_log(srv), last_start_log(srv)
+
+    srv.restart()  # clean: SIGTERM flushes and leaves an empty write-ahead log
+    assert UNCLEAN not in last_start_log(srv), last_start_log(srv)
+
+    assert srv.client().call("INCRBY", "k", "5") == b":10\r\n"
+    srv.restart(crash=True)  # SIGKILL: the acknowledged INCRBY is only in the WAL
+    log = last_start_log(srv)
+    assert UNCLEAN in log, log
+    assert srv.client().call("GET", "k") == bulk("10")
+
+
 @tally_only
 def test_second_server_on_same_dir_refuses_to_start(server, tally_binary):
     argv = server_argv(tally_binary, ["--port", str(free_port()), "--bind", HOST,

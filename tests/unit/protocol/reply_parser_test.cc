@@ -9,11 +9,13 @@
 #include <vector>
 
 #include "protocol/reply_writer.h"
+#include "tests/unit/numbered.h"
 
 using tally::protocol::Reply;
 using tally::protocol::ReplyParser;
 using tally::protocol::ReplyParserLimits;
 using tally::protocol::ReplyWriter;
+using tally::testing::Numbered;
 using Status = ReplyParser::Status;
 using Type = Reply::Type;
 using namespace std::string_literals;
@@ -65,7 +67,7 @@ std::string Show(const Reply& r) {
     case Type::kError:
       return "-" + r.str;
     case Type::kInteger:
-      return ":" + std::to_string(r.integer);
+      return Numbered(":", r.integer);
     case Type::kBulk:
       return "$" + r.str;
     case Type::kNull:
@@ -79,7 +81,10 @@ std::string Show(const Reply& r) {
     case Type::kArray:
     case Type::kMap: {
       std::string out = r.type == Type::kMap ? "{" : "[";
-      for (size_t i = 0; i < r.elements.size(); ++i) out += (i ? " " : "") + Show(r.elements[i]);
+      for (size_t i = 0; i < r.elements.size(); ++i) {
+        if (i > 0) out += ' ';
+        out += Show(r.elements[i]);
+      }
       return out + (r.type == Type::kMap ? "}" : "]");
     }
   }

@@ -6,8 +6,10 @@
 
 #include "server/client_registry.h"
 #include "server/command_table.h"
+#include "tests/unit/numbered.h"
 
 using namespace tally::server;
+using tally::testing::Numbered;
 
 namespace {
 
@@ -32,7 +34,7 @@ TEST_CASE("slow log keeps the newest max-len entries, newest first", "[slowlog]"
   ClientRecord client;
   client.addr = "127.0.0.1:5000";
   client.set_name("worker");
-  for (int i = 0; i < 5; ++i) log.Add(get, Args({"GET", "k" + std::to_string(i)}), 7, &client);
+  for (int i = 0; i < 5; ++i) log.Add(get, Args({"GET", Numbered("k", i)}), 7, &client);
   CHECK(log.Length() == 3);
   auto entries = log.Newest(-1);
   REQUIRE(entries.size() == 3);
@@ -60,7 +62,7 @@ TEST_CASE("slow log trims arguments and redacts passwords like Redis", "[slowlog
   SlowLog log;
   log.Configure(0, 128);
   std::vector<std::string> del = {"DEL"};
-  for (int i = 0; i < 40; ++i) del.push_back("k" + std::to_string(i));
+  for (int i = 0; i < 40; ++i) del.push_back(Numbered("k", i));
   log.Add(*FindCommand("del"), del, 1, nullptr);
   auto entry = log.Newest(1)[0];
   REQUIRE(entry.args.size() == 32);

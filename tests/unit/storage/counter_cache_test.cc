@@ -12,10 +12,12 @@
 #include "keyspace_fixture.h"
 #include "storage/counter_cache.h"
 #include "tests/durability/sync_tracking_fs.h"
+#include "tests/unit/numbered.h"
 
 using namespace tally::storage;
 using tally::storage::testing::FailingDiskKeyspace;
 using tally::storage::testing::TestKeyspace;
+using tally::testing::Numbered;
 
 namespace {
 
@@ -105,7 +107,7 @@ TEST_CASE("counter cache: a bulk MSET does not fill the cache", "[counter_cache]
   int64_t result = 0;
   REQUIRE_OK(ks->IncrBy("hot", 1, &result));
   std::vector<std::string> keys;
-  for (int i = 0; i < 1000; ++i) keys.push_back("bulk:" + std::to_string(i));
+  for (int i = 0; i < 1000; ++i) keys.push_back(Numbered("bulk:", i));
   std::vector<std::pair<std::string_view, std::string_view>> pairs;
   for (const std::string& key : keys) pairs.emplace_back(key, "7");
   pairs.emplace_back("hot", "5");
@@ -127,7 +129,7 @@ TEST_CASE("counter cache: memory stays within the capacity, oldest out first", "
   constexpr size_t kCapacity = 256 * 1024;
   CounterCache cache(kCapacity);
   // Keys long enough to live on the heap, so their text is charged too.
-  auto key = [](int i) { return "counter:with:a:long:name:" + std::to_string(i); };
+  auto key = [](int i) { return Numbered("counter:with:a:long:name:", i); };
   cache.Put(key(0), MakeInt(0, 0));
   for (int i = 1; i < 20'000; ++i) {
     cache.Put(key(i), MakeInt(i, 0));
@@ -398,7 +400,7 @@ TEST_CASE("counter cache: concurrent INCR and GET never see a lost or future val
     threads.emplace_back([&, t] {
       std::mt19937 random(t);
       for (int i = 0; i < kPerThread; ++i) {
-        const std::string key = "k" + std::to_string(random() % kKeys);
+        const std::string key = Numbered("k", random() % kKeys);
         int64_t result = 0;
         if (!ks->IncrBy(key, 1, &result).ok()) bad = true;
         std::string value;
@@ -412,14 +414,14 @@ TEST_CASE("counter cache: concurrent INCR and GET never see a lost or future val
   CHECK_FALSE(bad);
   int64_t total = 0;
   for (int k = 0; k < kKeys; ++k) {
-    const std::string key = "k" + std::to_string(k);
+    const std::string key = Numbered("k", k);
     if (!ks.Missing(key)) total += std::stoll(ks.Get(key));
   }
   CHECK(total == kThreads * kPerThread);
   ks.Reopen();  // and RocksDB agrees
   int64_t stored = 0;
   for (int k = 0; k < kKeys; ++k) {
-    const std::string key = "k" + std::to_string(k);
+    const std::string key = Numbered("k", k);
     if (!ks.Missing(key)) stored += std::stoll(ks.Get(key));
   }
   CHECK(stored == kThreads * kPerThread);

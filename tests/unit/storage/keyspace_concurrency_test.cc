@@ -6,11 +6,13 @@
 #include <vector>
 
 #include "keyspace_fixture.h"
+#include "tests/unit/numbered.h"
 
 using namespace tally::storage;
 using tally::storage::testing::CheckStoreInvariants;
 using tally::storage::testing::ReadStore;
 using tally::storage::testing::TestKeyspace;
+using tally::testing::Numbered;
 
 TEST_CASE("concurrent INCRBY on one key loses no increment", "[keyspace][concurrency]") {
   TestKeyspace ks;
@@ -79,8 +81,8 @@ TEST_CASE("counts stay exact under concurrent writes", "[keyspace][concurrency]"
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 3000; ++i) {
-        const std::string key = "k" + std::to_string((i * 31 + t * 7) % 40);
-        const std::string other = "k" + std::to_string((i * 17 + t) % 40);
+        const std::string key = Numbered("k", (i * 31 + t * 7) % 40);
+        const std::string other = Numbered("k", (i * 17 + t) % 40);
         const int64_t now = ks->NowMs();
         int64_t number = 0;
         bool applied = false;

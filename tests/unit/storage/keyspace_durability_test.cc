@@ -16,12 +16,14 @@
 #include <rocksdb/env.h>
 
 #include "keyspace_fixture.h"
+#include "tests/unit/numbered.h"
 
 using namespace tally::storage;
 using tally::storage::testing::CheckStoreInvariants;
 using tally::storage::testing::ReadStore;
 using tally::storage::testing::TempDir;
 using tally::storage::testing::TestKeyspace;
+using tally::testing::Numbered;
 using namespace std::string_literals;
 
 TEST_CASE("values, TTLs, counts and SCAN cursors survive a restart", "[keyspace][durability]") {
@@ -30,7 +32,7 @@ TEST_CASE("values, TTLs, counts and SCAN cursors survive a restart", "[keyspace]
   int64_t counter = 0;
   REQUIRE_OK(ks->IncrBy("counter", 41, &counter));
   ks.SetWithExpiry("ttl", "v", 60'000);
-  for (int i = 0; i < 20; ++i) ks.Set("scan:" + std::to_string(i + 10), "v");
+  for (int i = 0; i < 20; ++i) ks.Set(Numbered("scan:", i + 10), "v");
   ScanResult step;
   REQUIRE_OK(ks->Scan(0, "scan:*", 5, std::nullopt, &step));
   REQUIRE(step.next_cursor != 0);
@@ -198,7 +200,7 @@ TEST_CASE("DBSIZE stays exact through a mix of writes and restarts", "[keyspace]
   TestKeyspace ks(/*reaper_interval_ms=*/5);
   std::map<std::string, bool> model;  // key -> has expiry
   std::mt19937 random(12345);
-  auto key_of = [&](int i) { return "k" + std::to_string(i); };
+  auto key_of = [&](int i) { return Numbered("k", i); };
 
   for (int round = 0; round < 3000; ++round) {
     const std::string key = key_of(static_cast<int>(random() % 60));
@@ -301,7 +303,7 @@ TEST_CASE("the reaper deletes SCAN cursor states past their lifetime", "[keyspac
   TestKeyspace ks(/*reaper_interval_ms=*/5);
   ks.options.cursor_lifetime_ms = 1000;
   ks.Reopen();
-  for (int i = 0; i < 10; ++i) ks.Set("k" + std::to_string(i), "v");
+  for (int i = 0; i < 10; ++i) ks.Set(Numbered("k", i), "v");
   uint64_t cursor = 0;
   for (int i = 0; i < 3; ++i) {
     ScanResult step;

@@ -4,10 +4,12 @@
 #include <thread>
 
 #include "keyspace_fixture.h"
+#include "tests/unit/numbered.h"
 
 using namespace tally::storage;
 using tally::storage::testing::kStartMs;
 using tally::storage::testing::TestKeyspace;
+using tally::testing::Numbered;
 
 namespace {
 
@@ -225,8 +227,8 @@ TEST_CASE("PERSIST removes the TTL once", "[keyspace][expiry]") {
 TEST_CASE("the reaper deletes expired keys and the counts follow", "[keyspace][expiry]") {
   TestKeyspace ks(/*reaper_interval_ms=*/5);
   // More than one reaper chunk, so batching across chunks is exercised.
-  for (int i = 0; i < 300; ++i) ks.SetWithExpiry("short:" + std::to_string(i), "v", 100);
-  for (int i = 0; i < 20; ++i) ks.SetWithExpiry("long:" + std::to_string(i), "v", 100'000);
+  for (int i = 0; i < 300; ++i) ks.SetWithExpiry(Numbered("short:", i), "v", 100);
+  for (int i = 0; i < 20; ++i) ks.SetWithExpiry(Numbered("long:", i), "v", 100'000);
   ks.Set("forever", "v");
   REQUIRE(ks->Size() == 321);
   REQUIRE(ks->ExpiringSize() == 320);
@@ -256,9 +258,9 @@ TEST_CASE("the reaper deletes expired keys and the counts follow", "[keyspace][e
 TEST_CASE("the reaper never deletes a key renewed after it expired", "[keyspace][expiry]") {
   TestKeyspace ks(/*reaper_interval_ms=*/1);
   constexpr int kKeys = 5000;
-  for (int i = 0; i < kKeys; ++i) ks.SetWithExpiry("k" + std::to_string(i), "old", 10);
+  for (int i = 0; i < kKeys; ++i) ks.SetWithExpiry(Numbered("k", i), "old", 10);
   ks.Advance(10);
-  for (int i = 0; i < kKeys; ++i) ks.Set("k" + std::to_string(i), "new");
+  for (int i = 0; i < kKeys; ++i) ks.Set(Numbered("k", i), "new");
   std::this_thread::sleep_for(std::chrono::milliseconds(20));  // a few more reaper rounds.
   CHECK(ks->Size() == kKeys);
   CHECK(ks->ExpiringSize() == 0);

@@ -10,10 +10,13 @@
 #include <random>
 #include <thread>
 
+#include "tests/unit/numbered.h"
+
 namespace {
 
 using tally::storage::Durability;
 using tally::storage::WalSyncer;
+using tally::testing::Numbered;
 
 struct TempDb {
   std::filesystem::path dir;
@@ -84,7 +87,7 @@ TEST_CASE("always: concurrent writers share syncs", "[durability][wal_syncer]") 
   for (int i = 0; i < kThreads; ++i) {
     threads.emplace_back([&, i] {
       for (int j = 0; j < kWrites; ++j) {
-        if (!t.Put("k" + std::to_string(i) + ":" + std::to_string(j))) failed_puts++;
+        if (!t.Put(Numbered("k", i) + ":" + std::to_string(j))) failed_puts++;
         std::atomic<bool> done{false};
         syncer.WhenDurable(syncer.VisibleSequence(), [&](bool ok) {
           if (ok) released++;
