@@ -39,12 +39,12 @@ std::string CheckpointName(std::chrono::system_clock::time_point when) {
 Status SyncDirectory(rocksdb::Env* env, const std::filesystem::path& dir) {
   const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
   std::unique_ptr<rocksdb::FSDirectory> handle;
-  rocksdb::IOStatus status =
-      fs->NewDirectory(dir.string(), rocksdb::IOOptions(), &handle, nullptr);
+  rocksdb::IOStatus status = fs->NewDirectory(dir.string(), rocksdb::IOOptions(), &handle, nullptr);
   if (status.ok()) status = handle->Fsync(rocksdb::IOOptions(), nullptr);
   if (status.ok()) status = handle->Close(rocksdb::IOOptions(), nullptr);
-  if (!status.ok()) return Status(Code::kIoError, "cannot sync directory " + dir.string() +
-                                                      ": " + status.ToString());
+  if (!status.ok())
+    return Status(Code::kIoError,
+                  "cannot sync directory " + dir.string() + ": " + status.ToString());
   return Status();
 }
 

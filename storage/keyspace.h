@@ -57,12 +57,6 @@ struct OpenOptions {
 struct OpenStats {
   uint64_t keys = 0;
   double open_seconds = 0;
-  // The write-ahead log files (*.log) found in the directory before RocksDB
-  // opened it, which Open replayed. After a clean shutdown the memtables were
-  // flushed, so wal_bytes is 0 (one empty log); after a crash it is what the
-  // recovery read back.
-  uint64_t wal_files = 0;
-  uint64_t wal_bytes = 0;
 };
 
 // What SAVE, BGSAVE, LASTSAVE and INFO report about checkpoints.

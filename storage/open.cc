@@ -111,18 +111,6 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
                   "cannot create data directory " + options.dir + ": " + error.message());
   }
 
-  // The WAL files Open is about to replay (their names end in .log; RocksDB's
-  // info log is LOG).
-  uint64_t wal_files = 0;
-  uint64_t wal_bytes = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(options.dir, error)) {
-    std::error_code ignored;
-    if (entry.path().extension() != ".log" || !entry.is_regular_file(ignored)) continue;
-    ++wal_files;
-    const uintmax_t size = entry.file_size(ignored);
-    if (!ignored) wal_bytes += size;
-  }
-
   auto impl = std::make_unique<Impl>();
   impl->sentinel = std::make_shared<KeepMemtableNonEmpty>();
   impl->options = options;
@@ -196,8 +184,6 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   out->reset(new Keyspace(std::move(impl)));
   if (stats != nullptr) {
     stats->keys = (*out)->Size();
-    stats->wal_files = wal_files;
-    stats->wal_bytes = wal_bytes;
     stats->open_seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   }
