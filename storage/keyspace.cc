@@ -134,6 +134,7 @@
 
 #include "storage/counter_cache.h"
 #include "storage/glob.h"
+#include "storage/info_log.h"
 #include "storage/key_locks.h"
 #include "storage/layout.h"
 #include "storage/merge_operators.h"
@@ -473,6 +474,8 @@ struct Keyspace::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<WalSyncer> syncer;
+  std::shared_ptr<WalGuard> wal_guard;
+  std::unique_ptr<rocksdb::Env> guarded_env;    // the DB's env: wal_guard's file system.
   std::shared_ptr<rocksdb::Cache> block_cache;  // shared by every column family
   std::shared_ptr<KeepMemtableNonEmpty> sentinel = std::make_shared<KeepMemtableNonEmpty>();
 
@@ -903,6 +906,16 @@ Keyspace::Impl::~Impl() {
     }
     reaper_wake.notify_all();
     reaper.join();
+  }
+  // Closing (or flushing) a DB whose WAL append failed would abort the process
+  // the way SyncWAL() does (wal_syncer.h): RocksDB flushes that WAL once more.
+  // Recovery replaces it; if the disk is still full, the DB stays open and the
+  // process exits without closing it, as after a crash: every acknowledged
+  // write is in the WAL, and the next start replays it.
+  if (db != nullptr && wal_guard != nullptr && wal_guard->append_failed() && !TryRecover().ok()) {
+    spdlog::warn("the data directory is still not writable: exiting without closing RocksDB");
+    syncer.reset();
+    return;
   }
   syncer.reset();    // its last sync needs the DB open.
   sentinel->Stop();  // the closing flush leaves the memtables empty.
@@ -1483,6 +1496,11 @@ Status Keyspace::Impl::RunCheckpoint(std::string* path) {
     std::unique_ptr<rocksdb::Checkpoint> checkpointer(raw);
     // log_size_for_flush 0: always flush the memtables first, so the
     // checkpoint is table files (hard links) and an almost empty WAL.
+    // That flush would abort the process on a WAL whose append failed
+    // (wal_syncer.h); the disk recovery must replace that WAL first.
+    if (status.ok() && wal_guard->append_failed()) {
+      status = rocksdb::Status::IOError("the disk is failing: a WAL append failed");
+    }
     if (status.ok()) status = checkpointer->CreateCheckpoint(target.string(), 0);
     sentinel->Refill(db);
     if (!status.ok()) result = IoError(status);
@@ -1584,8 +1602,16 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  if (options.env != nullptr) db_options.env = options.env;
+  // RocksDB opens its WAL files through the WalGuard (wal_syncer.h), so that
+  // a full disk cannot make the syncer abort the process.
+  impl->wal_guard = std::make_shared<WalGuard>();
+  rocksdb::Env* base_env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  impl->guarded_env = rocksdb::NewCompositeEnv(impl->wal_guard->Wrap(base_env->GetFileSystem()));
+  db_options.env = impl->guarded_env.get();
   db_options.listeners.push_back(impl->sentinel);
+  // RocksDB's own LOG aborts the process on the first line after the disk
+  // filled up (info_log.h).
+  db_options.info_log = OpenInfoLog(options.dir);
   // The meta family gets a few bytes per write and seldom fills a memtable,
   // so left alone it would pin every WAL file: force flushes past this much
   // WAL so that recovery after a crash replays a bounded amount.
@@ -1651,7 +1677,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
 
   impl->syncer = std::make_unique<WalSyncer>(
       impl->db, options.durability,
-      [raw = impl.get()](const std::string& error) { raw->DiskFailed(error); });
+      [raw = impl.get()](const std::string& error) { raw->DiskFailed(error); }, impl->wal_guard);
   impl->sentinel->Start(impl->db, impl->meta, impl->syncer.get());
   impl->reaper = std::thread([raw = impl.get()] { raw->RunReaper(); });
   impl->disk_recovery = std::thread([raw = impl.get()] { raw->RunDiskRecovery(); });
