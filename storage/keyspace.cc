@@ -912,10 +912,19 @@ Keyspace::Impl::~Impl() {
   // Recovery replaces it; if the disk is still full, the DB stays open and the
   // process exits without closing it, as after a crash: every acknowledged
   // write is in the WAL, and the next start replays it.
-  if (db != nullptr && wal_guard != nullptr && wal_guard->append_failed() && !TryRecover().ok()) {
-    spdlog::warn("the data directory is still not writable: exiting without closing RocksDB");
-    syncer.reset();
-    return;
+  if (db != nullptr && wal_guard != nullptr && wal_guard->append_failed()) {
+    // Busy: RocksDB's own recovery is running (it retries every 5 s).
+    rocksdb::Status recovered = TryRecover();
+    for (int i = 0; i < 20 && recovered.IsBusy(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      recovered = TryRecover();
+    }
+    if (!recovered.ok()) {
+      spdlog::warn("the data directory is still not writable ({}): exiting without closing RocksDB",
+                   recovered.ToString());
+      syncer.reset();
+      return;
+    }
   }
   syncer.reset();    // its last sync needs the DB open.
   sentinel->Stop();  // the closing flush leaves the memtables empty.

@@ -118,9 +118,11 @@ class WalSyncer {
   // the same (they are in the memtables): the disk recovery will make them
   // durable by flushing the memtables (MarkRecovered). So a waiter is held
   // for that, up to kFailedSyncHold after it started waiting, and only then
-  // (or at shutdown) gets `done(false)`: its writes' fate is unknown.
+  // (or at shutdown) gets `done(false)`: its writes' fate is unknown. The
+  // hold covers RocksDB's own recovery from a full disk, which looks for free
+  // space every 5 s (a manual DB::Resume() is refused meanwhile).
   void WhenDurable(uint64_t sequence, Callback done);
-  static constexpr std::chrono::milliseconds kFailedSyncHold{5000};
+  static constexpr std::chrono::milliseconds kFailedSyncHold{10000};
 
   // After a failed fsync the kernel may have dropped the unsynced pages, and
   // a later fsync can succeed without them (Linux reports the error once).

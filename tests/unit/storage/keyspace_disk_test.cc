@@ -16,10 +16,11 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Retries a write for up to 10 s: the disk recovery retries every second.
+// Retries a write for up to 15 s: the disk recovery retries every second,
+// RocksDB's own (which blocks ours) every 5 s.
 Status IncrUntilAccepted(Keyspace& keyspace, std::string_view key, int64_t* result) {
   Status status;
-  for (int i = 0; i < 200; ++i) {
+  for (int i = 0; i < 300; ++i) {
     status = keyspace.IncrBy(key, 1, result);
     if (status.ok()) break;
     std::this_thread::sleep_for(50ms);
@@ -70,17 +71,16 @@ TEST_CASE("disk: an applied write whose fsync failed waits for the recovery, not
   CHECK(syncer.failure_count() >= 1);
 
   keyspace.HealWrites();
-  for (int i = 0; i < 200 && answer.load() == -1; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 300 && answer.load() == -1; ++i) std::this_thread::sleep_for(50ms);
   CHECK(answer.load() == 1);
   CHECK(syncer.DurableSequence() >= sequence);
   std::string value;
   REQUIRE_OK(keyspace->Get("k", &value));
   CHECK(value == "1");
-  CHECK(keyspace.Missing("other"));
+  CHECK(keyspace->Get("other", &value).code() == Code::kNotFound);
 }
 
-TEST_CASE("disk: a waiter gives up after the hold when the disk stays broken",
-          "[keyspace][disk]") {
+TEST_CASE("disk: a waiter gives up after the hold when the disk stays broken", "[keyspace][disk]") {
   FailingDiskKeyspace keyspace(Durability::kAlways);
   int64_t result = 0;
   REQUIRE_OK(keyspace->IncrBy("k", 1, &result));
@@ -90,7 +90,7 @@ TEST_CASE("disk: a waiter gives up after the hold when the disk stays broken",
   std::atomic<int> answer{-1};
   syncer.WhenDurable(syncer.VisibleSequence(),
                      [&answer](bool durable) { answer = durable ? 1 : 0; });
-  for (int i = 0; i < 300 && answer.load() == -1; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 400 && answer.load() == -1; ++i) std::this_thread::sleep_for(50ms);
   CHECK(answer.load() == 0);
   CHECK(std::chrono::steady_clock::now() - started >= WalSyncer::kFailedSyncHold);
 }
