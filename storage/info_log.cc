@@ -1,24 +1,22 @@
 #include "storage/info_log.h"
 
-#include <fcntl.h>
 #include <pthread.h>
+#include <rocksdb/file_system.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
-#include <filesystem>
+#include <mutex>
 
 namespace tally::storage {
 namespace {
 
 class InfoLog : public rocksdb::Logger {
  public:
-  explicit InfoLog(int fd) : fd_(fd) {}
+  explicit InfoLog(std::unique_ptr<rocksdb::FSWritableFile> file) : file_(std::move(file)) {}
   ~InfoLog() override { CloseFile(); }
 
   using rocksdb::Logger::Logv;
@@ -41,12 +39,14 @@ class InfoLog : public rocksdb::Logger {
     if (body < 0) return;
     length = std::min<int>(length + body, sizeof line - 2);  // a long line is cut
     line[length++] = '\n';
-    // One write(2) per line keeps lines whole under O_APPEND. A failure (the
-    // disk is full) loses this line only.
-    ssize_t written;
-    do {
-      written = ::write(fd_, line, static_cast<size_t>(length));
-    } while (written < 0 && errno == EINTR);
+    // Straight to the file, without RocksDB's WritableFileWriter (which
+    // asserts after a failure): a failure (the disk is full) loses this
+    // line only.
+    std::lock_guard lock(mu_);
+    if (file_ == nullptr) return;
+    file_->Append(rocksdb::Slice(line, static_cast<size_t>(length)), rocksdb::IOOptions(), nullptr)
+        .PermitUncheckedError();
+    file_->Flush(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
   }
 
  protected:
@@ -57,28 +57,35 @@ class InfoLog : public rocksdb::Logger {
 
  private:
   void CloseFile() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
+    std::lock_guard lock(mu_);
+    if (file_ != nullptr) file_->Close(rocksdb::IOOptions(), nullptr).PermitUncheckedError();
+    file_.reset();
   }
 
-  int fd_;
+  std::mutex mu_;
+  std::unique_ptr<rocksdb::FSWritableFile> file_;  // guarded by mu_
 };
 
 }  // namespace
 
-std::shared_ptr<rocksdb::Logger> OpenInfoLog(const std::string& dir) {
-  const std::filesystem::path path = std::filesystem::path(dir) / "LOG";
-  std::error_code ignored;
+std::shared_ptr<rocksdb::Logger> OpenInfoLog(rocksdb::Env* env, const std::string& dir) {
+  const std::shared_ptr<rocksdb::FileSystem>& fs = env->GetFileSystem();
+  const std::string path = dir + "/LOG";
   // Only at open: renaming under a running server would merely send its
-  // lines to LOG.old (it keeps its descriptor).
-  constexpr uintmax_t kRotateBytes = 16u << 20;
-  const uintmax_t size = std::filesystem::file_size(path, ignored);
-  if (size != static_cast<uintmax_t>(-1) && size > kRotateBytes) {
-    std::filesystem::rename(path, std::filesystem::path(dir) / "LOG.old", ignored);
+  // lines to LOG.old (it keeps its file open).
+  constexpr uint64_t kRotateBytes = 16u << 20;
+  uint64_t size = 0;
+  if (fs->GetFileSize(path, rocksdb::IOOptions(), &size, nullptr).ok() && size > kRotateBytes) {
+    fs->RenameFile(path, dir + "/LOG.old", rocksdb::IOOptions(), nullptr).PermitUncheckedError();
   }
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) return nullptr;
-  return std::make_shared<InfoLog>(fd);
+  std::unique_ptr<rocksdb::FSWritableFile> file;
+  // Appends to the LOG of earlier runs; a file system that cannot reopen
+  // starts it afresh.
+  if (!fs->ReopenWritableFile(path, rocksdb::FileOptions(), &file, nullptr).ok() &&
+      !fs->NewWritableFile(path, rocksdb::FileOptions(), &file, nullptr).ok()) {
+    return nullptr;
+  }
+  return std::make_shared<InfoLog>(std::move(file));
 }
 
 }  // namespace tally::storage

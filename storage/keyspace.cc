@@ -907,25 +907,6 @@ Keyspace::Impl::~Impl() {
     reaper_wake.notify_all();
     reaper.join();
   }
-  // Closing (or flushing) a DB whose WAL append failed would abort the process
-  // the way SyncWAL() does (wal_syncer.h): RocksDB flushes that WAL once more.
-  // Recovery replaces it; if the disk is still full, the DB stays open and the
-  // process exits without closing it, as after a crash: every acknowledged
-  // write is in the WAL, and the next start replays it.
-  if (db != nullptr && wal_guard != nullptr && wal_guard->append_failed()) {
-    // Busy: RocksDB's own recovery is running (it retries every 5 s).
-    rocksdb::Status recovered = TryRecover();
-    for (int i = 0; i < 20 && recovered.IsBusy(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(500));
-      recovered = TryRecover();
-    }
-    if (!recovered.ok()) {
-      spdlog::warn("the data directory is still not writable ({}): exiting without closing RocksDB",
-                   recovered.ToString());
-      syncer.reset();
-      return;
-    }
-  }
   syncer.reset();    // its last sync needs the DB open.
   sentinel->Stop();  // the closing flush leaves the memtables empty.
   if (db == nullptr) return;
@@ -1505,11 +1486,6 @@ Status Keyspace::Impl::RunCheckpoint(std::string* path) {
     std::unique_ptr<rocksdb::Checkpoint> checkpointer(raw);
     // log_size_for_flush 0: always flush the memtables first, so the
     // checkpoint is table files (hard links) and an almost empty WAL.
-    // That flush would abort the process on a WAL whose append failed
-    // (wal_syncer.h); the disk recovery must replace that WAL first.
-    if (status.ok() && wal_guard->append_failed()) {
-      status = rocksdb::Status::IOError("the disk is failing: a WAL append failed");
-    }
     if (status.ok()) status = checkpointer->CreateCheckpoint(target.string(), 0);
     sentinel->Refill(db);
     if (!status.ok()) result = IoError(status);
@@ -1620,7 +1596,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   db_options.listeners.push_back(impl->sentinel);
   // RocksDB's own LOG aborts the process on the first line after the disk
   // filled up (info_log.h).
-  db_options.info_log = OpenInfoLog(options.dir);
+  db_options.info_log = OpenInfoLog(db_options.env, options.dir);
   // The meta family gets a few bytes per write and seldom fills a memtable,
   // so left alone it would pin every WAL file: force flushes past this much
   // WAL so that recovery after a crash replays a bounded amount.

@@ -142,8 +142,6 @@ void WalGuard::Clear() {
   failure_.store(AppendFailure::kNone);
 }
 
-bool WalGuard::append_failed() const { return failure_.load() != AppendFailure::kNone; }
-
 bool ParseDurability(std::string_view text, Durability* out) {
   if (text == "always")
     *out = Durability::kAlways;

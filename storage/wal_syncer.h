@@ -69,7 +69,6 @@ class WalGuard : public std::enable_shared_from_this<WalGuard> {
   AppendFailure SyncUnlessFailed(const std::function<void()>& sync);
   // Recovery opened a new WAL: SyncWAL() is safe again.
   void Clear();
-  bool append_failed() const;
 
   // Called by the wrapped WAL files.
   void OnAppendFailed();

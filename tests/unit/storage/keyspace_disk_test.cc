@@ -1,6 +1,6 @@
 // Disk failures that RocksDB survives only if Tally calls it carefully
-// (issue 14): a WAL append that failed must never reach SyncWAL() or a close
-// (RocksDB 7.8 asserts, and Debian's build keeps its asserts), and a write
+// (issue 14): a WAL append that failed must never reach SyncWAL() (RocksDB
+// 7.8 asserts, and Debian's build keeps its asserts), and a write
 // that was applied but whose fsync failed waits for the disk recovery rather
 // than being reported as failed. Faults come from the fault switch
 // (FailingDiskKeyspace); the tests bound every wait.
@@ -103,8 +103,8 @@ TEST_CASE("disk: closing right after the disk healed, before the recovery ran, k
   keyspace.FailWrites();
   CHECK(keyspace->IncrBy("k", 1, &result).code() == Code::kDiskError);
   keyspace.HealWrites();
-  // Closing flushes and closes the failed WAL: RocksDB would abort there
-  // unless the keyspace recovers first.
+  // Closing flushes the memtables and closes the WAL whose append failed:
+  // that must neither abort nor lose what was applied.
   keyspace.keyspace.reset();
   keyspace.Open();
   std::string value;
