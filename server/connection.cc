@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "server/acl.h"
+#include "server/command_table.h"
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
 #include "server/dispatcher.h"
@@ -223,6 +224,7 @@ void Connection::ProcessInput() {
   const size_t batch_limit = BatchLimit(output_limit_);
   const uint64_t failures_before = committer_.failures();
   size_t replies = 0;
+  bool keyspace = false;  // whether a command read or wrote stored data
   // The commands' writes join this thread's write group (group_committer.h).
   storage::Keyspace::GroupScope group(server_.keyspace, committer_);
   while (!client_.close_after_reply && output_.size() < batch_limit) {
@@ -246,6 +248,7 @@ void Connection::ProcessInput() {
     const size_t output_before = output_.size();
     Dispatch(parser_.args(), client_, writer_, server_);
     if (output_.size() > output_before) ++replies;
+    if (!keyspace) keyspace = UsesKeyspace(client_.record->last_command.load());
     if (output_limit_.hard > 0 && output_.size() >= static_cast<size_t>(output_limit_.hard)) {
       spdlog::warn(
           "Client id={} addr={} closed for overcoming of output buffer limits: {} bytes of "
@@ -271,19 +274,31 @@ void Connection::ProcessInput() {
   if (committer_.failures() != failures_before) failed_meanwhile = committer_.last_failure();
   if (server_.keyspace.GroupPending()) {
     writing_ = true;  // the output is spoken for: Stop() must wait for it.
-    return committer_.WhenCommitted(
-        [self = shared_from_this(), failed_meanwhile, replies](const storage::Status& status) {
-          self->writing_ = false;
-          // The committer waited for the WAL sync as well (group_committer.h).
-          self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies,
-                              /*durable=*/true);
-        });
+    return committer_.WhenCommitted([self = shared_from_this(), failed_meanwhile, replies,
+                                     keyspace](const storage::Status& status, bool durable) {
+      self->writing_ = false;
+      // The committer waited for the WAL sync as well (group_committer.h).
+      self->AfterCommands(failed_meanwhile.ok() ? status : failed_meanwhile, replies, keyspace,
+                          durable ? Sync::kDurable : Sync::kNotDurable);
+    });
   }
-  AfterCommands(failed_meanwhile, replies, /*durable=*/false);
+  AfterCommands(failed_meanwhile, replies, keyspace, Sync::kUnknown);
 }
 
-void Connection::AfterCommands(const storage::Status& status, size_t replies, bool durable) {
-  if (!status.ok()) {
+bool Connection::UsesKeyspace(const CommandSpec* spec) {
+  // EXEC runs whatever was queued; the queued commands themselves only
+  // answered QUEUED.
+  return spec != nullptr &&
+         ((spec->flags & (kWrite | kReadonly | kTouchesAllKeys)) != 0 || spec->name == "exec");
+}
+
+void Connection::AfterCommands(const storage::Status& status, size_t replies, bool keyspace,
+                               Sync sync) {
+  if (!keyspace) {
+    // PING, TIME, INFO, CLIENT ...: these replies show no stored data, so
+    // neither a failed commit nor a failed WAL sync can make them wrong.
+    if (!output_.empty()) return Write();
+  } else if (!status.ok()) {
     // Some replies may acknowledge writes that never reached RocksDB, or show
     // values that never did: every one becomes the error (MISCONF for a
     // failing disk), as if each command had met it.
@@ -292,8 +307,10 @@ void Connection::AfterCommands(const storage::Status& status, size_t replies, bo
     output_.clear();
     const std::string error = StorageErrorText(status);
     for (size_t i = 0; i < replies; ++i) writer_.Error(error);
+  } else if (sync == Sync::kNotDurable) {
+    return CloseNotDurable();
   }
-  if (!output_.empty()) return durable ? Write() : WriteWhenDurable();
+  if (!output_.empty()) return sync == Sync::kUnknown ? WriteWhenDurable() : Write();
   if (client_.close_after_reply) return Close();
   ReadMore();
 }
@@ -308,18 +325,22 @@ void Connection::WriteWhenDurable() {
   writing_ = true;  // the output is spoken for: Stop() must wait for it.
   PostWhenDurable(syncer, sequence, stream_.get_executor(),
                   [self = shared_from_this()](bool durable) {
-                    if (!durable) {
-                      // The fsync failed, so these writes might not survive a power
-                      // loss: acknowledging them would be a lie. Close instead, as a
-                      // crash would.
-                      spdlog::error("client {}: closing without replies, the WAL sync failed",
-                                    self->client_.id);
-                      self->writing_ = false;
-                      self->output_.clear();
-                      return self->Close();
-                    }
+                    self->writing_ = false;
+                    if (!durable) return self->CloseNotDurable();
                     self->Write();
                   });
+}
+
+void Connection::CloseNotDurable() {
+  // The replies reflect writes that were applied (they are in RocksDB's
+  // memtables) but whose fsync failed, and the disk did not recover in time
+  // to make them durable. Acknowledging them would be a lie, and so would an
+  // error (an error says the write was not applied: a client retrying it
+  // would apply it twice). Close without a reply, as a crash would: the
+  // outcome is unknown to the client.
+  spdlog::error("client {}: closing without replies, the WAL sync failed", client_.id);
+  output_.clear();
+  Close();
 }
 
 void Connection::Write() {

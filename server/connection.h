@@ -59,7 +59,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // committed. `status`: a failure of a commit that may hold those writes,
   // or that they read, replaces each of the `replies` replies with its error.
   // `durable`: everything the replies reflect is known to be durable.
-  void AfterCommands(const storage::Status& status, size_t replies, bool durable);
+  // Whether replies wait for (kUnknown), or have seen, the WAL sync of what
+  // they reflect.
+  enum class Sync { kUnknown, kDurable, kNotDurable };
+  // Sends the replies of the commands just run: `keyspace` says whether any
+  // of them read or wrote stored data, `status` is the commit of their writes.
+  void AfterCommands(const storage::Status& status, size_t replies, bool keyspace, Sync sync);
+  static bool UsesKeyspace(const CommandSpec* spec);
+  void CloseNotDurable();
   // Sends output_ once every write it may reflect is durable (see
   // storage/wal_syncer.h); at once unless durability is "always".
   void WriteWhenDurable();

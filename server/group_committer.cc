@@ -32,11 +32,7 @@ void GroupCommitter::OnGroupCommitted(const storage::Status& status) {
   // connection).
   PostWhenDurable(syncer, syncer.VisibleSequence(), io_.get_executor(),
                   [waiters = std::move(waiters_)](bool durable) {
-                    const storage::Status status =
-                        durable ? storage::Status()
-                                : storage::Status(storage::Code::kDiskError,
-                                                  "syncing the write-ahead log failed");
-                    for (auto& waiter : waiters) waiter(status);
+                    for (auto& waiter : waiters) waiter(storage::Status(), durable);
                   });
   waiters_.clear();  // moved from: make it empty for the next group.
 }
@@ -44,7 +40,7 @@ void GroupCommitter::OnGroupCommitted(const storage::Status& status) {
 void GroupCommitter::Resume(const storage::Status& status) {
   // Posted, not called: this may run inside another connection's command.
   for (auto& waiter : waiters_) {
-    boost::asio::post(io_, [waiter = std::move(waiter), status] { waiter(status); });
+    boost::asio::post(io_, [waiter = std::move(waiter), status] { waiter(status, true); });
   }
   waiters_.clear();
 }

@@ -32,9 +32,13 @@ class GroupCommitter : public storage::GroupListener {
   // Calls `resume` through the io_context with the status of the commit of
   // the thread's pending group, once it is done and, with durability
   // "always", once the WAL sync covering everything visible at the commit
-  // is done too (a failed sync is a kDiskError status); makes sure a commit
-  // is coming. Call on the thread, while its group is pending.
-  using Waiter = std::function<void(const storage::Status&)>;
+  // is done too; makes sure a commit is coming. Call on the thread, while its
+  // group is pending. A failed commit applied none of its writes: `status`
+  // says why. A commit that succeeded but whose writes could not be made
+  // durable (the sync failed and the disk did not recover in time, see
+  // WalSyncer::WhenDurable) has an Ok status and `durable` false: its
+  // writes were applied, so an error reply would be a lie too.
+  using Waiter = std::function<void(const storage::Status& status, bool durable)>;
   void WhenCommitted(Waiter resume);
   // How many of this thread's commits have failed, and the last failure. A
   // connection compares the count before and after executing a read's

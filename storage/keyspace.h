@@ -140,7 +140,7 @@ class GroupListener {
 
 class Keyspace {
  public:
-  // Internal state, defined in keyspace.cc.
+  // Internal state, defined in keyspace_impl.h.
   struct Impl;
 
   // Opens (creating if needed) the keyspace in options.dir. Fails with a clear

@@ -123,6 +123,10 @@ struct Keyspace::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<WalSyncer> syncer;
+  // RocksDB opens its WAL files through the guard (wal_syncer.h); the
+  // guarded env is the DB's, and outlives it (members go after ~Impl's body).
+  std::shared_ptr<WalGuard> wal_guard;
+  std::unique_ptr<rocksdb::Env> guarded_env;
   std::shared_ptr<rocksdb::Cache> block_cache;  // shared by every column family
   std::shared_ptr<KeepMemtableNonEmpty> sentinel;
 

@@ -39,7 +39,7 @@ inline constexpr std::string_view kOldCursorPrefix = "scan:";
 // write-ahead log can be appended and synced again; value: unix ms, int64.
 inline constexpr std::string_view kDiskProbeKey = "disk:probe";
 // Kept in the meta family's memtable (never in the WAL) so that a recovery
-// flush always opens a fresh WAL; see keyspace.cc. Empty value.
+// flush always opens a fresh WAL; see memtable_sentinel.h. Empty value.
 inline constexpr std::string_view kMemtableSentinelKey = "memtable:sentinel";
 
 std::string EncodeInt64(int64_t value);

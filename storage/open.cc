@@ -4,10 +4,12 @@
 #include <filesystem>
 
 #include <rocksdb/cache.h>
+#include <rocksdb/env.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/statistics.h>
 #include <rocksdb/table.h>
 
+#include "storage/info_log.h"
 #include "storage/keyspace_impl.h"
 #include "storage/layout.h"
 #include "storage/memtable_sentinel.h"
@@ -121,7 +123,15 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = true;
   db_options.create_missing_column_families = true;
-  if (options.env != nullptr) db_options.env = options.env;
+  // RocksDB opens its WAL files through the WalGuard (wal_syncer.h), so that
+  // a full disk cannot make the syncer abort the process.
+  impl->wal_guard = std::make_shared<WalGuard>();
+  rocksdb::Env* base_env = options.env != nullptr ? options.env : rocksdb::Env::Default();
+  impl->guarded_env = rocksdb::NewCompositeEnv(impl->wal_guard->Wrap(base_env->GetFileSystem()));
+  db_options.env = impl->guarded_env.get();
+  // RocksDB's own LOG aborts the process on the first line after the disk
+  // filled up (info_log.h).
+  db_options.info_log = OpenInfoLog(db_options.env, options.dir);
   db_options.listeners.push_back(impl->sentinel);
   // The meta family gets a few bytes per write and seldom fills a memtable,
   // so left alone it would pin every WAL file: force flushes past this much
@@ -183,7 +193,7 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
 
   impl->syncer = std::make_unique<WalSyncer>(
       impl->db, options.durability,
-      [raw = impl.get()](const std::string& error) { raw->disk.Failed(error); });
+      [raw = impl.get()](const std::string& error) { raw->disk.Failed(error); }, impl->wal_guard);
   impl->sentinel->Start(impl->db, impl->meta, impl->syncer.get());
   impl->reaper.Start();
   impl->disk.Start();

@@ -12,10 +12,13 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -25,7 +28,9 @@
 
 namespace rocksdb {
 class DB;
-}
+class FileSystem;
+class FSWritableFile;
+}  // namespace rocksdb
 
 namespace tally::storage {
 
@@ -39,6 +44,46 @@ enum class Durability {
 bool ParseDurability(std::string_view text, Durability* out);
 const char* DurabilityName(Durability mode);
 
+// A full disk makes an append to the WAL fail, and RocksDB 7.8's WAL writer
+// remembers that: SyncWAL() on it then hits
+// `assert(sync_without_flush_called_)` in
+// WritableFileWriter::AssertFalseAndGetStatusForPrevError(), which aborts the
+// process (Debian builds RocksDB with its asserts on). Nothing tells the
+// caller beforehand, and writes go on while the syncer syncs, so the syncer
+// cannot check first. Hence this guard: RocksDB opens its WAL files through
+// the file system Wrap() returns, which sees a failed append before RocksDB's
+// writer does. It then waits for a SyncWAL() in flight (which must find no
+// error yet), records the failure so that no SyncWAL() starts any more until
+// recovery, and fsyncs the WAL files itself: a write whose append failed was
+// never applied, so if that fsync succeeds every applied write is durable and
+// no reply needs to wait for the recovery.
+class WalGuard : public std::enable_shared_from_this<WalGuard> {
+ public:
+  // `base` with its WAL files reporting to this guard (which they keep alive).
+  std::shared_ptr<rocksdb::FileSystem> Wrap(std::shared_ptr<rocksdb::FileSystem> base);
+
+  // What a failed append left: nothing (kNone), every applied write fsynced
+  // (kSynced), or fsyncing them failed too (kUnsynced).
+  enum class AppendFailure { kNone, kSynced, kUnsynced };
+  // Runs `sync` (the SyncWAL call) unless an append failed, which it returns.
+  AppendFailure SyncUnlessFailed(const std::function<void()>& sync);
+  // Recovery opened a new WAL: SyncWAL() is safe again.
+  void Clear();
+
+  // Called by the wrapped WAL files.
+  void OnAppendFailed();
+  void Register(rocksdb::FSWritableFile* file);
+  void Unregister(rocksdb::FSWritableFile* file);
+
+ private:
+  // Held across every SyncWAL(); a failing append waits for it (bounded: a
+  // write that syncs itself may hold what SyncWAL waits for).
+  std::timed_mutex sync_mu_;
+  std::atomic<AppendFailure> failure_{AppendFailure::kNone};
+  std::mutex files_mu_;
+  std::set<rocksdb::FSWritableFile*> files_;  // open WAL files; guarded by files_mu_
+};
+
 class WalSyncer {
  public:
   // Called with true once the awaited writes are durable, or with false if
@@ -48,7 +93,9 @@ class WalSyncer {
   // Called on the syncer thread with RocksDB's error each time a sync fails.
   using FailureHandler = std::function<void(const std::string& error)>;
 
-  WalSyncer(rocksdb::DB* db, Durability mode, FailureHandler on_failure = {});
+  // `guard` (may be null) is the one RocksDB's file system was wrapped with.
+  WalSyncer(rocksdb::DB* db, Durability mode, FailureHandler on_failure = {},
+            std::shared_ptr<WalGuard> guard = nullptr);
   // Syncs once more, then stops the thread. Must run before the DB closes.
   ~WalSyncer();
   WalSyncer(const WalSyncer&) = delete;
@@ -65,7 +112,16 @@ class WalSyncer {
   // In kAlways mode, runs `done` once every write up to `sequence` is synced:
   // at once on the calling thread if it already is, else on the syncer
   // thread. In the other modes runs `done(true)` at once.
+  //
+  // When a sync fails, the writes it should have covered were applied all
+  // the same (they are in the memtables): the disk recovery will make them
+  // durable by flushing the memtables (MarkRecovered). So a waiter is held
+  // for that, up to kFailedSyncHold after it started waiting, and only then
+  // (or at shutdown) gets `done(false)`: its writes' fate is unknown. The
+  // hold covers RocksDB's own recovery from a full disk, which looks for free
+  // space every 5 s (a manual DB::Resume() is refused meanwhile).
   void WhenDurable(uint64_t sequence, Callback done);
+  static constexpr std::chrono::milliseconds kFailedSyncHold{10000};
 
   // After a failed fsync the kernel may have dropped the unsynced pages, and
   // a later fsync can succeed without them (Linux reports the error once).
@@ -74,7 +130,6 @@ class WalSyncer {
   // memtables to synced tables) and calls this with the sequence number up
   // to which it did.
   void MarkRecovered(uint64_t durable_sequence);
-  bool failed() const { return failed_.load(std::memory_order_acquire); }
 
   // A write that bypassed the WAL moved the sequence from `before` to
   // `after`. If it was the only write and everything before it was durable,
@@ -94,6 +149,7 @@ class WalSyncer {
   struct Waiter {
     uint64_t sequence;
     Callback done;
+    std::chrono::steady_clock::time_point since;
   };
 
   void Run();
@@ -103,6 +159,7 @@ class WalSyncer {
   rocksdb::DB* db_;
   const Durability mode_;
   const FailureHandler on_failure_;
+  const std::shared_ptr<WalGuard> guard_;
   std::atomic<bool> failed_{false};  // a sync failed; see MarkRecovered.
   std::atomic<uint64_t> durable_{0};
   std::atomic<uint64_t> syncs_{0};

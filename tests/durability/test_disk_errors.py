@@ -12,6 +12,7 @@ refused: the final counters must equal the acknowledged INCRs exactly.
 
 from __future__ import annotations
 
+import threading
 import time
 
 import redis
@@ -114,3 +115,90 @@ def test_disk_full_refuses_writes_keeps_reads_and_recovers(servers, synctrack_bi
            f"counters = acknowledged: {final == acked}, after SIGKILL + restart: "
            f"{after_restart == acked}")
     assert after_restart == acked
+
+
+def test_failed_fsync_holds_applied_writes_and_answers_other_commands(servers, synctrack_binary,
+                                                                      tally_binary, report,
+                                                                      monkeypatch):
+    """A write that was applied (it is in RocksDB's memtable and WAL file) but
+    whose fsync failed gets no error: an error says "not applied", and a
+    client that retries on it would count twice. Its reply waits for the disk
+    recovery to make it durable (flushing the memtables), or, if the disk
+    stays broken past the hold (WalSyncer::kFailedSyncHold, 10 s), the
+    connection closes without a reply, as in a crash. Meanwhile replies that
+    show no stored data (PING, TIME, INFO) go out as usual."""
+    server = servers.create(synctrack_binary, "failed-fsync", extra_args=["--durability", "always"])
+    fault = server.workdir / "FAULT"
+    monkeypatch.setenv("TALLY_FAULT_FILE", str(fault))
+    monkeypatch.setenv("TALLY_SYNC_JOURNAL", str(server.workdir / "journal"))
+    # Each WAL fsync first sleeps this long: the window in which the disk
+    # breaks after the write was appended and before its fsync.
+    monkeypatch.setenv("TALLY_WAL_SYNC_DELAY_MS", "400")
+    server.start()
+    setup = server.redis()
+    assert setup.incr("held") == 1
+
+    def incr_during_fault(heal_after_s):
+        """INCRs `held` on its own connection while the fsync fails; returns
+        the reply, or the exception, and how long it took."""
+        outcome = {}
+
+        def run():
+            client = server.redis(socket_timeout=20)
+            started = time.monotonic()
+            try:
+                outcome["reply"] = client.incr("held")
+            except (redis.ResponseError, redis.ConnectionError) as error:
+                outcome["reply"] = error
+            outcome["seconds"] = time.monotonic() - started
+            client.close()
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        time.sleep(0.15)  # appended; its fsync is sleeping
+        fault.touch()
+        time.sleep(0.6)   # the fsync failed
+        other = server.redis(socket_timeout=2)
+        started = time.monotonic()
+        assert other.ping() is True
+        assert len(other.time()) == 2
+        assert "redis_version" in other.info("server")
+        quick = time.monotonic() - started
+        other.close()
+        assert quick < 1.0, f"PING/TIME/INFO took {quick:.2f} s during the failure"
+        time.sleep(heal_after_s)
+        fault.unlink()
+        thread.join(30)
+        assert not thread.is_alive()
+        return outcome
+
+    # The disk recovers within the hold: the INCR is answered, with its value.
+    first = incr_during_fault(heal_after_s=0.5)
+    assert first["reply"] == 2, first
+    # It stays broken past the hold: the connection closes without a reply.
+    second = incr_during_fault(heal_after_s=11.0)
+    assert isinstance(second["reply"], redis.ConnectionError), second
+    assert not isinstance(second["reply"], redis.ResponseError), second
+
+    # The unanswered INCR was applied, and is durable after the recovery.
+    deadline = time.monotonic() + RECOVERY_LIMIT_S
+    while True:
+        try:
+            value = setup.incr("held")
+            break
+        except (redis.ResponseError, redis.ConnectionError):
+            assert time.monotonic() < deadline, "writes still refused after the disk recovered"
+            time.sleep(0.2)
+    assert value == 4
+    setup.close()
+    server.kill()
+    check = servers.create(tally_binary, "failed-fsync-check", data_dir=server.data_dir)
+    check.start()
+    reader = check.redis()
+    assert int(reader.get("held")) == 4
+    reader.close()
+    assert check.stop() == 0
+    report(f"failed fsync (always): applied INCR answered after the recovery "
+           f"({first['seconds']:.1f} s), closed without a reply when the disk stayed broken "
+           f"({second['seconds']:.1f} s); PING/TIME/INFO answered during the failure; "
+           f"the applied writes survived SIGKILL + restart")

@@ -126,18 +126,18 @@ class TestKeyspace {
   std::unique_ptr<Keyspace> keyspace;
 };
 
-// A keyspace (durability none) whose file system fails every write while
+// A keyspace (durability none unless given) whose file system fails every write while
 // the file `control` exists: a disk that fills up, and frees up, on demand.
 struct FailingDiskKeyspace {
-  FailingDiskKeyspace() {
+  explicit FailingDiskKeyspace(Durability durability = Durability::kNone) {
     env = rocksdb::NewCompositeEnv(
         tally::testing::NewFaultSwitchFileSystem(rocksdb::FileSystem::Default(), control));
-    OpenOptions options;
     options.dir = (dir.path() / "data").string();
     options.env = env.get();
-    options.durability = Durability::kNone;
-    REQUIRE_OK(Keyspace::Open(options, &keyspace));
+    options.durability = durability;
+    Open();
   }
+  void Open() { REQUIRE_OK(Keyspace::Open(options, &keyspace)); }
   ~FailingDiskKeyspace() {
     keyspace.reset();  // before the env it uses
     std::error_code ignored;
@@ -151,6 +151,7 @@ struct FailingDiskKeyspace {
   TempDir dir;
   const std::string control = (dir.path() / "disk-full").string();
   std::unique_ptr<rocksdb::Env> env;
+  OpenOptions options;
   std::unique_ptr<Keyspace> keyspace;
 };
 
