@@ -299,8 +299,9 @@ bool HasWrite(const std::vector<FieldOp>& ops) {
                      [](const FieldOp& op) { return op.kind != FieldOp::kGet; });
 }
 
-std::vector<std::optional<int64_t>> RunBitfield(std::string* value,
-                                                const std::vector<FieldOp>& ops) {
+std::vector<std::optional<int64_t>> RunBitfield(std::string* value, const std::vector<FieldOp>& ops,
+                                                bool* changed) {
+  if (changed != nullptr) *changed = false;
   if (HasWrite(ops)) {
     uint64_t highest = 0;
     for (const auto& op : ops) {
@@ -349,6 +350,7 @@ std::vector<std::optional<int64_t>> RunBitfield(std::string* value,
       } else {
         replies.push_back(reply);
         SetField(p, op.offset, bits, static_cast<uint64_t>(newval));
+        if (changed != nullptr && newval != oldval) *changed = true;
       }
     } else {
       uint64_t oldval = GetUnsigned(p, op.offset, bits);
@@ -372,6 +374,7 @@ std::vector<std::optional<int64_t>> RunBitfield(std::string* value,
       } else {
         replies.push_back(static_cast<int64_t>(reply));
         SetField(p, op.offset, bits, newval);
+        if (changed != nullptr && newval != oldval) *changed = true;
       }
     }
   }

@@ -76,7 +76,9 @@ bool HasWrite(const std::vector<FieldOp>& ops);
 // written bit (even if every write then fails with OVERFLOW FAIL, as in
 // Redis). One reply per op: the value read (GET), the old value (SET), the
 // new value (INCRBY), or nullopt when OVERFLOW FAIL refused the write.
-std::vector<std::optional<int64_t>> RunBitfield(std::string* value,
-                                                const std::vector<FieldOp>& ops);
+// *changed (optional) tells whether some write changed a field's value;
+// Redis signals the key as modified only then.
+std::vector<std::optional<int64_t>> RunBitfield(std::string* value, const std::vector<FieldOp>& ops,
+                                                bool* changed = nullptr);
 
 }  // namespace tally::storage::bits

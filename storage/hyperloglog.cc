@@ -1,5 +1,6 @@
 #include "storage/hyperloglog.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -69,8 +70,6 @@ uint8_t* DenseRegs(std::string* hll) {
 }
 constexpr size_t kDenseRegBytes = kDenseSize - kHeaderSize;
 
-void InvalidateCache(std::string* hll) { (*hll)[15] = static_cast<char>((*hll)[15] | 0x80); }
-
 // Register index and run length of "0...01" in the hash bits above the index
 // (Redis's hllPatLen): 1..kQ+1.
 int PatternLength(std::string_view element, uint64_t* index) {
@@ -108,19 +107,16 @@ bool SparseToDense(std::string* hll) {
   size_t p = kHeaderSize;
   while (p < s.size()) {
     uint8_t op = At(s, p);
-    if (IsZero(op)) {
-      idx += ZeroLen(op);
-      p += 1;
-    } else if (IsXZero(op)) {
-      idx += XZeroLen(op, At(s, p + 1));
-      p += 2;
-    } else {
-      int runlen = ValLen(op);
-      int value = ValValue(op);
-      if (runlen + idx > kRegisters) break;
-      while (runlen--) DenseSet(regs, kDenseRegBytes, idx++, static_cast<unsigned>(value));
-      p += 1;
+    const bool val = IsVal(op);
+    const int runlen = IsZero(op) ? ZeroLen(op) : val ? ValLen(op) : XZeroLen(op, At(s, p + 1));
+    if (runlen + idx > kRegisters) return false;
+    if (val) {
+      for (int r = 0; r < runlen; ++r) {
+        DenseSet(regs, kDenseRegBytes, idx + r, static_cast<unsigned>(ValValue(op)));
+      }
     }
+    idx += runlen;
+    p += IsXZero(op) ? 2 : 1;
   }
   if (idx != kRegisters) return false;
   *hll = std::move(dense);
@@ -374,6 +370,8 @@ bool IsHll(std::string_view value) {
   return true;
 }
 
+void InvalidateCache(std::string* hll) { (*hll)[15] = static_cast<char>((*hll)[15] | 0x80); }
+
 bool IsDense(std::string_view hll) { return static_cast<uint8_t>(hll[4]) == kEncodingDense; }
 
 std::string Empty() {
@@ -431,22 +429,15 @@ bool MergeInto(std::string_view hll, Registers* max) {
   size_t p = kHeaderSize;
   while (p < hll.size()) {
     uint8_t op = At(hll, p);
-    if (IsZero(op)) {
-      i += ZeroLen(op);
-      p += 1;
-    } else if (IsXZero(op)) {
-      i += XZeroLen(op, At(hll, p + 1));
-      p += 2;
-    } else {
-      int runlen = ValLen(op);
-      auto value = static_cast<uint8_t>(ValValue(op));
-      if (runlen + i > kRegisters) break;
-      while (runlen--) {
-        if (value > (*max)[i]) (*max)[i] = value;
-        ++i;
-      }
-      p += 1;
+    const bool val = IsVal(op);
+    const int runlen = IsZero(op) ? ZeroLen(op) : val ? ValLen(op) : XZeroLen(op, At(hll, p + 1));
+    if (runlen + i > kRegisters) return false;
+    if (val) {
+      const auto value = static_cast<uint8_t>(ValValue(op));
+      for (int r = 0; r < runlen; ++r) (*max)[i + r] = std::max((*max)[i + r], value);
     }
+    i += runlen;
+    p += IsXZero(op) ? 2 : 1;
   }
   return i == kRegisters;
 }

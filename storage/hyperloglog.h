@@ -40,8 +40,12 @@ bool IsHll(std::string_view value);
 
 bool IsDense(std::string_view hll);  // precondition: IsHll(hll).
 
+// Marks the cached cardinality stale (top bit of its last byte), as PFADD
+// does whenever it changed or created the value. Precondition: IsHll.
+void InvalidateCache(std::string* hll);
+
 // The value PFADD creates for a missing key: sparse, all registers zero,
-// cached cardinality 0 (valid). 21 bytes.
+// cached cardinality 0 (valid). 18 bytes.
 std::string Empty();
 
 // Adds one element to `hll` (precondition: IsHll). Returns 1 when a register
@@ -60,7 +64,10 @@ int Add(std::string* hll, std::string_view element,
 std::optional<uint64_t> Count(std::string* hll, bool* cache_written);
 
 // Raises each register of `max` to the register of `hll` (Redis's hllMerge).
-// False when the sparse opcodes are corrupted. Precondition: IsHll.
+// False when the sparse opcodes are corrupted: they cover more or fewer than
+// kRegisters registers, an opcode running past the last register included
+// (as in Redis 7.0.15 with the CVE-2025-32023 fix, which Debian ships).
+// Precondition: IsHll.
 bool MergeInto(std::string_view hll, Registers* max);
 
 // The cardinality estimate of a register set (PFCOUNT of several keys).

@@ -163,13 +163,15 @@ TEST_CASE("HLL: what is not an HLL, and corrupted sparse opcodes", "[hll]") {
   // No opcodes at all: no register can be found to update.
   std::string no_body = h.substr(0, hll::kHeaderSize);
   CHECK(hll::Add(&no_body, "a") == -1);
-  // Too many registers is corrupted for PFCOUNT of one key; Redis's merge
-  // (PFCOUNT of several keys, PFMERGE) stops at the overflowing opcode and
-  // accepts the value, and so does this one.
+  // An opcode past the last register is corrupted too, for every command
+  // (redis-server 7.0.15 as Debian ships it answers INVALIDOBJ to PFCOUNT of
+  // one key, of several keys, and to PFADD's promotion of such a value).
   std::string over = h + std::string("\x80", 1);
   over[15] = static_cast<char>(0x80);
   CHECK_FALSE(hll::Count(&over, &written).has_value());
-  CHECK(hll::MergeInto(over, &max));
+  CHECK_FALSE(hll::MergeInto(over, &max));
+  std::string big_over = h + std::string(3000, '\x80');
+  CHECK(hll::Add(&big_over, "a") == -1);  // promotion finds the overflow
 }
 
 TEST_CASE("HLL: a register above 32 promotes sparse to dense", "[hll]") {
