@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import pytest
 
+from resp_client import RawClient, decode
 from test_differential import (LLONG_MAX, LLONG_MIN, NIL, NOT_INT, OK, SYNTAX, C, Cmd, PTTL, TTL,
                                arity_error, bulk, expire_error, integer, now_ms, now_s, run_case)
 
@@ -519,3 +520,34 @@ COMMAND_INFO_CASES = ["append", "getrange", "substr", "setrange", "lcs", "expire
 @pytest.mark.parametrize("name", COMMAND_INFO_CASES)
 def test_command_info_like_redis(diff_pair, name):
     run_case(diff_pair, [C("COMMAND", "INFO", name)])
+
+
+# ---- HLL values copied between Redis and Tally ----------------------------------------------
+
+
+def test_hll_values_move_between_redis_and_tally_with_get_and_set(diff_pair):
+    """An HLL built by Redis, copied raw into Tally with GET/SET, counts the
+    same there and keeps growing into Redis's bytes; and back the other way."""
+    reference, tally = diff_pair
+    with RawClient("127.0.0.1", reference.port) as r, RawClient("127.0.0.1", tally.port) as t:
+        for c in (r, t):
+            assert c.call("FLUSHALL") == OK
+        for n, (prefix, count) in enumerate([("a", 50), ("b", 2500), ("c", 20000)]):
+            key = f"hll{n}"
+            for s in range(0, count, 500):
+                r.call("PFADD", key, *[f"{prefix}{i}" for i in range(s, min(count, s + 500))])
+            raw = r.call("GET", key)
+            assert t.call("SET", key, decode(raw)) == OK
+            assert t.call("GET", key) == raw
+            assert t.call("PFCOUNT", key) == r.call("PFCOUNT", key)
+            assert t.call("GET", key) == r.call("GET", key)  # the cached cardinality too
+            more = [f"more{n}-{i}" for i in range(300)]
+            assert t.call("PFADD", key, *more) == r.call("PFADD", key, *more)
+            assert t.call("GET", key) == r.call("GET", key)
+            # Back: Tally's bytes into Redis count the same there.
+            back = t.call("GET", key)
+            assert r.call("SET", f"back{n}", decode(back)) == OK
+            assert r.call("PFCOUNT", f"back{n}") == t.call("PFCOUNT", key)
+        assert t.call("PFCOUNT", "hll0", "hll1", "hll2") == r.call("PFCOUNT", "hll0", "hll1", "hll2")
+        for c in (r, t):
+            c.call("FLUSHALL")
