@@ -40,6 +40,24 @@ const std::vector<CommandSpec> kCommands = {
     {"mget", -2, kR | kFast, 1, -1, 1, "string", "Get the values of all the given keys", c::MGet, "1.0.0", "key..."},
     {"mset", -3, kW, 1, -1, 2, "string", "Set multiple keys to multiple values", c::MSet, "1.0.1", "key_value(key value)...", "", "OW update"},
     {"msetnx", -3, kW, 1, -1, 2, "string", "Set multiple keys to multiple values, only if none of the keys exist", c::MSetNx, "1.0.1", "key_value(key value)...", "", "OW insert"},
+    {"append", 3, kW | kFast, 1, 1, 1, "string", "Append a value to a key", c::Append, "2.0.0", "key value", "", "RW insert"},
+    {"getrange", 4, kR, 1, 1, 1, "string", "Get a substring of the string stored at a key", c::GetRange, "2.4.0", "key start:integer end:integer", "", "RO access"},
+    {"substr", 4, kR, 1, 1, 1, "string", "Get a substring of the string stored at a key", c::GetRange, "1.0.0", "key start:integer end:integer", "", "RO access"},
+    {"setrange", 4, kW, 1, 1, 1, "string", "Overwrite part of a string at key starting at the specified offset", c::SetRange, "2.2.0", "key offset:integer value", "", "RW update"},
+    {"getex", -2, kWrite | kFast, 1, 1, 1, "string", "Get the value of a key and optionally set its expiration", c::GetEx, "6.2.0", "key [expiration(EX=seconds:integer|PX=milliseconds:integer|EXAT=unix-time-seconds:unix-time|PXAT=unix-time-milliseconds:unix-time|PERSIST)]", "", "RW access update", "RW and UPDATE because it changes the TTL"},
+    {"lcs", -3, kR, 1, 2, 1, "string", "Find longest common substring", c::Lcs, "7.0.0", "key1:key key2:key [LEN] [IDX] [MINMATCHLEN=len:integer] [WITHMATCHLEN]", "", "RO access"},
+    // Bitmaps.
+    {"setbit", 4, kW, 1, 1, 1, "bitmap", "Sets or clears the bit at offset in the string value stored at key", c::SetBit, "2.2.0", "key offset:integer value:integer", "", "RW access update"},
+    {"getbit", 3, kR | kFast, 1, 1, 1, "bitmap", "Returns the bit value at offset in the string value stored at key", c::GetBit, "2.2.0", "key offset:integer", "", "RO access"},
+    {"bitcount", -2, kR, 1, 1, 1, "bitmap", "Count set bits in a string", c::BitCount, "2.6.0", "key [index(start:integer end:integer [index_unit(BYTE|BIT)])]", "", "RO access"},
+    {"bitpos", -3, kR, 1, 1, 1, "bitmap", "Find first bit set or clear in a string", c::BitPos, "2.8.7", "key bit:integer [index(start:integer [end_index(end:integer [index_unit(BYTE|BIT)])])]", "", "RO access"},
+    {"bitop", -4, kW, 2, -1, 1, "bitmap", "Perform bitwise operations between strings", c::BitOp, "2.6.0", "operation destkey:key key...", "", "OW update"},
+    {"bitfield", -2, kW, 1, 1, 1, "bitmap", "Perform arbitrary bitfield integer operations on strings", c::BitField, "3.2.0", "key [operation(GET=encoding_offset(encoding offset:integer)|write(OVERFLOW=wrap_sat_fail(WRAP|SAT|FAIL)|write_operation(SET=encoding_offset_value(encoding offset:integer value:integer)|INCRBY=encoding_offset_increment(encoding offset:integer increment:integer))))...]", "", "RW access update variable_flags", "This command allows both access and modification of the key"},
+    {"bitfield_ro", -2, kR | kFast, 1, 1, 1, "bitmap", "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD", c::BitFieldRo, "6.0.0", "key GET=encoding_offset(encoding offset:integer)...", "", "RO access"},
+    // HyperLogLog.
+    {"pfadd", -2, kW | kFast, 1, 1, 1, "hyperloglog", "Adds the specified elements to the specified HyperLogLog.", c::PfAdd, "2.8.9", "key [element...]", "", "RW insert"},
+    {"pfcount", -2, kR, 1, -1, 1, "hyperloglog", "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).", c::PfCount, "2.8.9", "key...", "", "RW access", "RW because it may change the internal representation of the key, and propagate to replicas"},
+    {"pfmerge", -2, kW, 1, -1, 1, "hyperloglog", "Merge N different HyperLogLogs into a single one.", c::PfMerge, "2.8.9", "destkey:key [sourcekey:key...]", "", "RW access insert"},
     // Keyspace.
     {"del", -2, kWrite, 1, -1, 1, "generic", "Delete a key", c::Del, "1.0.0", "key...", "", "RM delete"},
     {"unlink", -2, kWrite | kFast, 1, -1, 1, "generic", "Delete a key asynchronously in another thread. Otherwise it is just as DEL, but non blocking.", c::Del, "4.0.0", "key...", "", "RM delete"},
@@ -56,6 +74,9 @@ const std::vector<CommandSpec> kCommands = {
     {"pexpireat", -3, kWrite | kFast, 1, 1, 1, "generic", "Set the expiration for a key as a UNIX timestamp specified in milliseconds", c::PExpireAt, "2.6.0", "key unix-time-milliseconds:unix-time [condition(NX|XX|GT|LT)]", "", "RW update"},
     {"ttl", 2, kR | kFast, 1, 1, 1, "generic", "Get the time to live for a key in seconds", c::Ttl, "1.0.0", "key"},
     {"pttl", 2, kR | kFast, 1, 1, 1, "generic", "Get the time to live for a key in milliseconds", c::PTtl, "2.6.0", "key"},
+    {"expiretime", 2, kR | kFast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key", c::ExpireTime, "7.0.0", "key", "", "RO access"},
+    {"pexpiretime", 2, kR | kFast, 1, 1, 1, "generic", "Get the expiration Unix timestamp for a key in milliseconds", c::PExpireTime, "7.0.0", "key", "", "RO access"},
+    {"touch", -2, kR | kFast, 1, -1, 1, "generic", "Alters the last access time of a key(s). Returns the number of existing keys specified.", c::Touch, "3.2.1", "key...", "", "RO"},
     {"persist", 2, kWrite | kFast, 1, 1, 1, "generic", "Remove the expiration from a key", c::Persist, "2.2.0", "key", "", "RW update"},
     {"object", -2, 0, 0, 0, 0, "generic", "A container for object introspection commands", nullptr, "2.2.3", "", "@slow"},
     {"object|encoding", 3, kR, 2, 2, 1, "generic", "Inspect the internal encoding of a Redis object", c::ObjectEncoding, "2.2.3", "key", "", "RO"},
@@ -220,6 +241,10 @@ std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
     // Containers carry only what their row says.
   } else if (spec.group == "string") {
     own = {"@string"};
+  } else if (spec.group == "bitmap") {
+    own = {"@bitmap"};
+  } else if (spec.group == "hyperloglog") {
+    own = {"@hyperloglog"};
   } else if (spec.group == "generic") {
     own = {"@keyspace"};
   } else if (spec.group == "connection") {
@@ -235,8 +260,8 @@ std::vector<std::string_view> AclCategories(const CommandSpec& spec) {
   const bool container = IsContainer(spec);
   const bool admin = (spec.flags & kAdmin) || has("@admin");
   static constexpr std::string_view kOrder[] = {
-      "@keyspace", "@read",      "@write",      "@string",      "@admin",    "@fast",
-      "@slow",     "@dangerous", "@connection", "@transaction", "@scripting"};
+      "@keyspace", "@read", "@write",     "@string",     "@bitmap",      "@hyperloglog", "@admin",
+      "@fast",     "@slow", "@dangerous", "@connection", "@transaction", "@scripting"};
   std::vector<std::string_view> out;
   for (auto category : kOrder) {
     bool on = has(category);

@@ -119,6 +119,29 @@ struct ScanResult {
 
 enum class KeyType { kNone, kString };
 
+// What an UpdateString callback decides for its destination key (the first
+// key passed).
+struct StringUpdate {
+  enum class Action {
+    kNone,    // write nothing.
+    kStore,   // store `value` (integer-encoded when canonical, as SET does).
+    kDelete,  // remove the key (nothing to do when it is missing).
+  };
+  // kStore's expiry: keep the key's current one (none for a new key).
+  static constexpr int64_t kKeepTtl = -1;
+  Action action = Action::kNone;
+  std::string value;
+  // kStore: kKeepTtl, 0 for no expiry, or an absolute time in ms since the
+  // epoch (in the future: the caller deletes for a time in the past).
+  int64_t expire_at_ms = kKeepTtl;
+};
+// Called with the keys' values as GET returns them (nullopt: missing or
+// expired) and their expiry times (0: none), both in the order the keys
+// were given (a key given twice appears twice).
+using StringUpdater =
+    std::function<StringUpdate(const std::vector<std::optional<std::string>>& values,
+                               const std::vector<int64_t>& expire_at_ms)>;
+
 // The in-memory cache of recently used keys' values (counter_cache.h).
 struct CounterCacheStats {
   size_t capacity_bytes = 0;  // OpenOptions::counter_cache_bytes.
@@ -195,6 +218,16 @@ class Keyspace {
   Status GetDel(std::string_view key, std::string* value);
   // Length of the value as GET would return it; 0 if missing.
   Status Strlen(std::string_view key, int64_t* length);
+
+  // --- Read-modify-write of string values (string_update.cc) ------------
+  // The building block of commands that compute a string from strings
+  // (APPEND, SETRANGE, SETBIT, BITFIELD, BITOP, PFADD, PFMERGE, GETEX):
+  // locks `keys` (keys[0] is the destination, the others are read; a key may
+  // repeat), reads them, calls `update` once and applies its decision to
+  // keys[0], atomically with respect to every other operation on those
+  // keys. `update` runs under the key locks: it must not call the keyspace
+  // and should be quick. kNone writes nothing and tells no write observer.
+  Status UpdateString(const std::vector<std::string_view>& keys, const StringUpdater& update);
 
   // --- Keyspace ----------------------------------------------------------
   // Deletes the keys; *deleted counts those that existed.

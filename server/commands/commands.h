@@ -27,6 +27,25 @@ void Strlen(CommandContext& ctx);
 void MGet(CommandContext& ctx);
 void MSet(CommandContext& ctx);
 void MSetNx(CommandContext& ctx);
+void Append(CommandContext& ctx);
+void GetRange(CommandContext& ctx);
+void SetRange(CommandContext& ctx);
+void GetEx(CommandContext& ctx);
+void Lcs(CommandContext& ctx);
+
+// bitmap_commands.cc
+void SetBit(CommandContext& ctx);
+void GetBit(CommandContext& ctx);
+void BitCount(CommandContext& ctx);
+void BitPos(CommandContext& ctx);
+void BitOp(CommandContext& ctx);
+void BitField(CommandContext& ctx);
+void BitFieldRo(CommandContext& ctx);
+
+// hyperloglog_commands.cc
+void PfAdd(CommandContext& ctx);
+void PfCount(CommandContext& ctx);
+void PfMerge(CommandContext& ctx);
 
 // keyspace_commands.cc
 void Del(CommandContext& ctx);
@@ -38,6 +57,9 @@ void DbSize(CommandContext& ctx);
 void FlushDb(CommandContext& ctx);
 void Expire(CommandContext& ctx);
 void PExpire(CommandContext& ctx);
+void ExpireTime(CommandContext& ctx);
+void PExpireTime(CommandContext& ctx);
+void Touch(CommandContext& ctx);
 void ExpireAt(CommandContext& ctx);
 void PExpireAt(CommandContext& ctx);
 void Ttl(CommandContext& ctx);

@@ -53,6 +53,10 @@ std::string StorageErrorText(const storage::Status& status) {
   return "ERR storage error: " + status.message();
 }
 
+int64_t ProtoMaxBulkLen(CommandContext& ctx) {
+  return ctx.server.config.Snapshot().proto_max_bulk_len;
+}
+
 void ReplyInvalidExpireTime(CommandContext& ctx) {
   ctx.reply.Error("ERR invalid expire time in '" + CommandName(ctx) + "' command");
 }

@@ -25,6 +25,10 @@ void ReplyStorageError(CommandContext& ctx, const storage::Status& status);
 // The error reply (without the '-') for a storage failure.
 std::string StorageErrorText(const storage::Status& status);
 
+// The live proto-max-bulk-len: the largest string a command may build
+// (SETRANGE, APPEND) or address (bit offsets), as in Redis.
+int64_t ProtoMaxBulkLen(CommandContext& ctx);
+
 // "ERR invalid expire time in '<command>' command".
 void ReplyInvalidExpireTime(CommandContext& ctx);
 

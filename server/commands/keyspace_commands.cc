@@ -163,6 +163,18 @@ void Ttl(CommandContext& ctx) {
 
 void PTtl(CommandContext& ctx) { ctx.reply.Integer(ctx.keyspace().TtlMs(ctx.arg(1))); }
 
+void ExpireTime(CommandContext& ctx) {
+  int64_t at = ctx.keyspace().ExpireAtMs(ctx.arg(1));
+  // Rounded to the nearest second, as TTL is.
+  ctx.reply.Integer(at < 0 ? at : (at + 500) / 1000);
+}
+
+void PExpireTime(CommandContext& ctx) { ctx.reply.Integer(ctx.keyspace().ExpireAtMs(ctx.arg(1))); }
+
+// TOUCH only counts the keys that exist (a key named twice counts twice):
+// Tally keeps no access times for it to update.
+void Touch(CommandContext& ctx) { ctx.reply.Integer(ctx.keyspace().Exists(ArgsFrom(ctx, 1))); }
+
 void Persist(CommandContext& ctx) {
   bool applied = false;
   auto status = ctx.keyspace().Persist(ctx.arg(1), &applied);

@@ -1,9 +1,11 @@
-// GET, SET and its variants, GETSET, GETDEL, STRLEN, MGET, MSET, MSETNX.
+// GET, SET and its variants, GETSET, GETDEL, GETEX, STRLEN, MGET, MSET, MSETNX,
+// APPEND, GETRANGE (SUBSTR), SETRANGE, LCS.
 #include <limits>
 #include <optional>
 
 #include "server/commands/commands.h"
 #include "server/commands/common.h"
+#include "storage/lcs.h"
 #include "storage/numbers.h"
 
 namespace tally::server::commands {
@@ -12,6 +14,7 @@ namespace {
 using storage::SetCondition;
 using storage::SetOptions;
 using storage::SetResult;
+using storage::StringUpdate;
 
 enum class ExpireUnit { kSeconds, kMilliseconds };
 
@@ -210,6 +213,219 @@ void MSetNx(CommandContext& ctx) {
   auto status = ctx.keyspace().MSetNx(pairs, &applied);
   if (!status.ok()) return ReplyStorageError(ctx, status);
   ctx.reply.Integer(applied ? 1 : 0);
+}
+
+namespace {
+
+constexpr std::string_view kErrTooBig =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+}  // namespace
+
+// APPEND key value: the new length; the key keeps its TTL.
+void Append(CommandContext& ctx) {
+  const int64_t max_bulk = ProtoMaxBulkLen(ctx);
+  std::string_view suffix = ctx.arg(2);
+  bool too_big = false;
+  size_t length = 0;
+  auto status = ctx.keyspace().UpdateString({ctx.arg(1)}, [&](const auto& values, const auto&) {
+    StringUpdate update;
+    if (values[0] && static_cast<int64_t>(values[0]->size() + suffix.size()) > max_bulk) {
+      too_big = true;
+      return update;
+    }
+    update.action = StringUpdate::Action::kStore;
+    update.value = values[0].value_or(std::string());
+    update.value.append(suffix);
+    length = update.value.size();
+    return update;
+  });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (too_big) return ctx.reply.Error(kErrTooBig);
+  ctx.reply.Integer(static_cast<int64_t>(length));
+}
+
+// GETRANGE key start end (and SUBSTR): inclusive, negative from the end.
+void GetRange(CommandContext& ctx) {
+  int64_t start = 0;
+  int64_t end = 0;
+  if (!ParseIntegerArg(ctx, ctx.arg(2), &start) || !ParseIntegerArg(ctx, ctx.arg(3), &end)) return;
+  std::string value;
+  auto status = ctx.keyspace().Get(ctx.arg(1), &value);
+  if (status.code() == storage::Code::kNotFound) return ctx.reply.Bulk("");
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  const auto len = static_cast<int64_t>(value.size());
+  if (start < 0 && end < 0 && start > end) return ctx.reply.Bulk("");
+  if (start < 0) start = len + start;
+  if (end < 0) end = len + end;
+  if (start < 0) start = 0;
+  if (end < 0) end = 0;
+  if (end >= len) end = len - 1;
+  if (start > end || len == 0) return ctx.reply.Bulk("");
+  ctx.reply.Bulk(std::string_view(value).substr(start, end - start + 1));
+}
+
+// SETRANGE key offset value: the new length; the key keeps its TTL.
+void SetRange(CommandContext& ctx) {
+  int64_t offset = 0;
+  if (!ParseIntegerArg(ctx, ctx.arg(2), &offset)) return;
+  if (offset < 0) return ctx.reply.Error("ERR offset is out of range");
+  const int64_t max_bulk = ProtoMaxBulkLen(ctx);
+  std::string_view patch = ctx.arg(3);
+  bool too_big = false;
+  size_t length = 0;
+  auto status = ctx.keyspace().UpdateString({ctx.arg(1)}, [&](const auto& values, const auto&) {
+    StringUpdate update;
+    // Setting nothing answers the current length and writes nothing.
+    if (patch.empty()) {
+      length = values[0] ? values[0]->size() : 0;
+      return update;
+    }
+    if (offset > max_bulk - static_cast<int64_t>(patch.size())) {
+      too_big = true;
+      return update;
+    }
+    update.action = StringUpdate::Action::kStore;
+    update.value = values[0].value_or(std::string());
+    const size_t needed = static_cast<size_t>(offset) + patch.size();
+    if (update.value.size() < needed) update.value.resize(needed, '\0');
+    update.value.replace(static_cast<size_t>(offset), patch.size(), patch);
+    length = update.value.size();
+    return update;
+  });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (too_big) return ctx.reply.Error(kErrTooBig);
+  ctx.reply.Integer(static_cast<int64_t>(length));
+}
+
+// GETEX key [EX s | PX ms | EXAT s | PXAT ms | PERSIST]. As in Redis, the
+// options are checked first, the key next (missing: nil, whatever the
+// expiry), and the expiry value last.
+void GetEx(CommandContext& ctx) {
+  enum { kNone, kEx, kPx, kExAt, kPxAt, kPersist } kind = kNone;
+  std::string_view expire_arg;
+  for (size_t j = 2; j < ctx.argc(); ++j) {
+    std::string_view opt = ctx.arg(j);
+    const bool has_next = j + 1 < ctx.argc();
+    auto timed = [&](std::string_view name, decltype(kind) k) {
+      return EqualsNoCase(opt, name) && (kind == kNone || kind == k) && has_next;
+    };
+    if (EqualsNoCase(opt, "persist") && (kind == kNone || kind == kPersist)) {
+      kind = kPersist;
+    } else if (timed("ex", kEx)) {
+      kind = kEx;
+      expire_arg = ctx.arg(++j);
+    } else if (timed("px", kPx)) {
+      kind = kPx;
+      expire_arg = ctx.arg(++j);
+    } else if (timed("exat", kExAt)) {
+      kind = kExAt;
+      expire_arg = ctx.arg(++j);
+    } else if (timed("pxat", kPxAt)) {
+      kind = kPxAt;
+      expire_arg = ctx.arg(++j);
+    } else {
+      return ctx.reply.Error(kErrSyntax);
+    }
+  }
+  if (kind == kNone) return Get(ctx);
+  std::string value;
+  auto status = ctx.keyspace().Get(ctx.arg(1), &value);
+  if (status.code() == storage::Code::kNotFound) return ctx.reply.Null();
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  int64_t at_ms = 0;
+  if (kind != kPersist) {
+    const bool seconds = kind == kEx || kind == kExAt;
+    const bool relative = kind == kEx || kind == kPx;
+    if (!ParseExpireArg(ctx, expire_arg, seconds ? ExpireUnit::kSeconds : ExpireUnit::kMilliseconds,
+                        relative, &at_ms)) {
+      return;
+    }
+  }
+  // The value and the expiry change under one lock: the key may have
+  // changed since the read above, and GETEX answers what it changed.
+  const int64_t now = ctx.keyspace().NowMs();
+  bool found = false;
+  status = ctx.keyspace().UpdateString({ctx.arg(1)}, [&](const auto& values, const auto& expiry) {
+    StringUpdate update;
+    if (!values[0]) return update;
+    found = true;
+    value = *values[0];
+    if (kind == kPersist) {
+      if (expiry[0] == 0) return update;  // nothing to remove: no write
+      update.expire_at_ms = 0;
+    } else if (at_ms <= now) {
+      update.action = StringUpdate::Action::kDelete;  // EXAT / PXAT in the past
+      return update;
+    } else {
+      update.expire_at_ms = at_ms;
+    }
+    update.action = StringUpdate::Action::kStore;
+    update.value = *values[0];
+    return update;
+  });
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  if (!found) return ctx.reply.Null();
+  ctx.reply.Bulk(value);
+}
+
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]
+void Lcs(CommandContext& ctx) {
+  std::vector<std::optional<std::string>> values;
+  auto status = ctx.keyspace().MGet({ctx.arg(1), ctx.arg(2)}, &values);
+  if (!status.ok()) return ReplyStorageError(ctx, status);
+  bool get_len = false;
+  bool get_idx = false;
+  bool with_match_len = false;
+  int64_t min_match_len = 0;
+  for (size_t j = 3; j < ctx.argc(); ++j) {
+    std::string_view opt = ctx.arg(j);
+    if (EqualsNoCase(opt, "idx")) {
+      get_idx = true;
+    } else if (EqualsNoCase(opt, "len")) {
+      get_len = true;
+    } else if (EqualsNoCase(opt, "withmatchlen")) {
+      with_match_len = true;
+    } else if (EqualsNoCase(opt, "minmatchlen") && j + 1 < ctx.argc()) {
+      if (!ParseIntegerArg(ctx, ctx.arg(++j), &min_match_len)) return;
+      if (min_match_len < 0) min_match_len = 0;
+    } else {
+      return ctx.reply.Error(kErrSyntax);
+    }
+  }
+  if (get_idx && get_len) {
+    return ctx.reply.Error("ERR If you want both the length and indexes, please just use IDX.");
+  }
+  const std::string a = values[0].value_or(std::string());
+  const std::string b = values[1].value_or(std::string());
+  constexpr size_t kMaxLen = std::numeric_limits<uint32_t>::max() - 1;
+  if (a.size() >= kMaxLen || b.size() >= kMaxLen) {
+    return ctx.reply.Error("ERR String too long for LCS");
+  }
+  if (storage::LcsTableBytes(a.size(), b.size()) > static_cast<uint64_t>(ProtoMaxBulkLen(ctx))) {
+    return ctx.reply.Error(
+        "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len");
+  }
+  auto result = storage::Lcs(a, b, !get_len && !get_idx, get_idx, min_match_len);
+  if (!get_idx) {
+    if (get_len) return ctx.reply.Integer(result.length);
+    return ctx.reply.Bulk(result.text);
+  }
+  ctx.reply.MapHeader(2);
+  ctx.reply.Bulk("matches");
+  ctx.reply.ArrayHeader(result.matches.size());
+  for (const auto& m : result.matches) {
+    ctx.reply.ArrayHeader(with_match_len ? 3 : 2);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(m.a_start);
+    ctx.reply.Integer(m.a_end);
+    ctx.reply.ArrayHeader(2);
+    ctx.reply.Integer(m.b_start);
+    ctx.reply.Integer(m.b_end);
+    if (with_match_len) ctx.reply.Integer(m.length);
+  }
+  ctx.reply.Bulk("len");
+  ctx.reply.Integer(result.length);
 }
 
 }  // namespace tally::server::commands

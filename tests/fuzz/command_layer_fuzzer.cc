@@ -674,16 +674,22 @@ class Session {
   // every key the command names.
   void Raw() {
     static const char* const kNames[] = {
-        "ping",   "echo",        "exists",   "type",     "strlen",    "ttl",       "pttl",
-        "mget",   "mset",        "msetnx",   "setnx",    "setex",     "psetex",    "getset",
-        "getdel", "incrbyfloat", "unlink",   "object",   "command",   "memory",    "dbsize",
-        "select", "time",        "lastsave", "expireat", "pexpireat", "set",       "unwatch",
-        "get",    "incr",        "incrby",   "decrby",   "del",       "expire",    "persist",
-        "keys",   "scan",        "client",   "config",   "info",      "nosuchcmd", "watch"};
+        "ping", "echo", "exists", "type", "strlen", "ttl", "pttl", "mget", "mset", "msetnx",
+        "setnx", "setex", "psetex", "getset", "getdel", "incrbyfloat", "unlink", "object",
+        "command", "memory", "dbsize", "select", "time", "lastsave", "expireat", "pexpireat", "set",
+        "unwatch", "get", "incr", "incrby", "decrby", "del", "expire", "persist", "keys", "scan",
+        "client", "config", "info", "nosuchcmd", "watch",
+        // Commands on string values. SETBIT, SETRANGE and BITFIELD are left
+        // out: one random large offset makes them build a 512 MB string.
+        "getbit", "bitcount", "bitpos", "bitop", "bitfield_ro", "pfadd", "pfcount", "pfmerge",
+        "append", "getrange", "substr", "getex", "lcs", "expiretime", "pexpiretime", "touch"};
     static const char* const kWords[] = {
-        "NX",      "XX",    "GT",    "LT",   "EX",     "PX",       "EXAT", "PXAT",    "GET",
-        "KEEPTTL", "MATCH", "COUNT", "TYPE", "string", "encoding", "id",   "getname", "usage",
-        "info",    "count", "help",  "*",    "1.5",    "-1",       "0",    "100",     "inf"};
+        "NX",       "XX",  "GT",           "LT",         "EX",    "PX",      "EXAT",
+        "PXAT",     "GET", "KEEPTTL",      "MATCH",      "COUNT", "TYPE",    "string",
+        "encoding", "id",  "getname",      "usage",      "info",  "count",   "help",
+        "*",        "1.5", "-1",           "0",          "100",   "inf",     "BIT",
+        "BYTE",     "AND", "NOT",          "IDX",        "LEN",   "PERSIST", "u8",
+        "i64",      "#1",  "WITHMATCHLEN", "MINMATCHLEN"};
     const std::string name = kNames[in_.ConsumeIntegralInRange<size_t>(0, std::size(kNames) - 1)];
     Args args = {name};
     for (int i = in_.ConsumeIntegralInRange<int>(0, 4); i > 0; --i) {

@@ -22,8 +22,10 @@ not observable the same way):
   - Everything about non-string types (lists, sets, hashes...: WRONGTYPE cases,
     SSCAN/HSCAN/ZSCAN, SCAN TYPE list finding lists), OBJECT/DEBUG based tests
     (refcounts, encodings, DEBUG POPULATE is replaced by MSET,
-    set-active-expire), RENAME/COPY/MOVE/RANDOMKEY, GETEX/SETRANGE/GETRANGE/
-    APPEND/LCS/MSETNX: Tally is a counter store and these are out of scope.
+    set-active-expire), RENAME/COPY/MOVE/RANDOMKEY. The commands on string
+    values beyond GET/SET (APPEND, GETRANGE, SETRANGE, GETEX, LCS, bitmaps,
+    HyperLogLog, EXPIRETIME, TOUCH) have their cases in
+    test_differential_types.py.
   - Multiple databases: the reference runs with --databases 1 like Tally.
   - DBSIZE just after keys expired without being touched: Redis counts them
     until its active-expire cycle reaps them, which is timing dependent.
