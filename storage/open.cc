@@ -153,12 +153,6 @@ Status Keyspace::Open(const OpenOptions& options, std::unique_ptr<Keyspace>* out
   table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   rocksdb::ColumnFamilyOptions data_options;
   data_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
-  // A bloom filter over the memtable's whole keys: a write or read of a key
-  // that is not in the memtable (every new counter) skips the skiplist
-  // search, which the profile of INCR over 1M keys showed as its largest
-  // cost. About 2 % of the memtable's size.
-  data_options.memtable_prefix_bloom_size_ratio = 0.02;
-  data_options.memtable_whole_key_filtering = true;
 
   const std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, data_options},
