@@ -137,7 +137,7 @@ TEST_CASE("a reader of cached keys never sees half of a multi-key write",
   constexpr int kKeys = 50;
   constexpr int kWrites = 1500;
   std::vector<std::string> keys;
-  for (int i = 0; i < kKeys; ++i) keys.push_back("k" + std::to_string(i));
+  for (int i = 0; i < kKeys; ++i) keys.push_back(tally::testing::Numbered("k", i));
   std::vector<std::string> values;
   for (int i = 0; i <= kWrites; ++i) values.push_back(std::to_string(i));
   auto pairs_of = [&](int write) {
