@@ -153,7 +153,6 @@ TEST_CASE("a reader of cached keys never sees half of a multi-key write",
   std::atomic<int> torn{0};
   std::atomic<int> backwards{0};
   std::atomic<int> errors{0};
-  std::atomic<int64_t> counter_seen{0};
   std::vector<std::thread> readers;
   for (int r = 0; r < 2; ++r) {
     readers.emplace_back([&] {
