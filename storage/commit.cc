@@ -60,8 +60,10 @@ Status Keyspace::Impl::Commit(WriteSet& set, bool observed) {
       track(batch.Delete(data, key));
     }
   }
-  const int64_t keys_after = key_count.load() + set.key_delta();
-  const int64_t expiring_after = expiring_count.load() + set.expiring_delta();
+  // After a reset the caller holds every key, so the counts cannot move
+  // until the commit is published: the new counts are set, not added.
+  const int64_t keys_after = set.reset() ? key_count.load() + set.key_delta() : 0;
+  const int64_t expiring_after = set.reset() ? expiring_count.load() + set.expiring_delta() : 0;
   if (set.reset()) {
     // The range deletions removed the stored counts' meaning: store them.
     track(batch.Put(meta, layout::kKeyCountKey, layout::EncodeInt64(keys_after)));
@@ -88,7 +90,7 @@ Status Keyspace::Impl::Commit(WriteSet& set, bool observed) {
     return disk.Failed(written.ToString());
   }
   // Other commits change other keys' counts concurrently: add, unless this
-  // one holds every key (a reset), which sets them.
+  // one is a reset.
   if (set.reset()) {
     key_count = keys_after;
     expiring_count = expiring_after;

@@ -109,12 +109,9 @@ Status Operation::Commit() {
                cacheable);
   }
   writes_.clear();
-  if (transaction_ != nullptr) return Status();
-  if (group_ != nullptr) {
-    // The result of an early commit goes to the group's listener.
-    if (set.bytes() > kMaxGroupBytes) group_->Commit();
-    return Status();
-  }
+  // A group's or a transaction's writes wait for their commit. (A group
+  // past kMaxGroupBytes commits before its next write: WriteGroup::Acquire.)
+  if (transaction_ != nullptr || group_ != nullptr) return Status();
   return impl_->Commit(own_, observed_);
 }
 

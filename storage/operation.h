@@ -64,8 +64,6 @@ class Operation {
     int64_t was_expire_at_ms;
     std::optional<StoredValue> next;
   };
-  // The set this operation reads through and writes into.
-  WriteSet* Set() { return set_; }
   Status CheckCovered(std::string_view key);
 
   Keyspace::Impl* impl_;

@@ -136,9 +136,4 @@ Status ScanCursors::Reap(int64_t now) {
   return status.ok() ? Status() : impl_.disk.Failed(status.ToString());
 }
 
-size_t ScanCursors::size() const {
-  std::lock_guard lock(mu_);
-  return states_.size();
-}
-
 }  // namespace tally::storage

@@ -43,7 +43,6 @@ class ScanCursors {
   uint64_t Advance(uint64_t cursor, std::string_view last_key, int64_t now);
   // Drops states unused for the cursor lifetime (the reaper's round).
   Status Reap(int64_t now);
-  size_t size() const;
 
  private:
   // The iteration's state from memory, or from the meta family after a
